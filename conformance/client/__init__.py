@@ -1,0 +1,1 @@
+"""Talking to the target: HTTP session, probe client."""

@@ -1,0 +1,1 @@
+"""Reports of a run: records, summary.json, terminal summary."""

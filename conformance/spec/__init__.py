@@ -1,0 +1,1 @@
+"""Loading the contract and the requirement catalog."""

@@ -1,0 +1,88 @@
+"""`conformance run | serve | spec`: parses the command line and delegates."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance.config import PROFILES, load_settings
+from conformance.errors import EXIT_CONFORMANT, EXIT_USAGE, ConformanceToolError
+
+EPILOG = "exit codes: 0 conformant, 1 non-conformant, 2 could not start (usage, config, spec), 3 target unreachable or broken"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="conformance", description="Conformance suite for the ibl-data-manager API.",
+                                     epilog=EPILOG)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,spec}")
+    run = commands.add_parser("run", help="run the suite against a target (default: the embedded reference)",
+                              epilog=EPILOG)
+    run.add_argument("--config", metavar="FILE", help="target config (TOML); see conformance.example.toml")
+    run.add_argument("--base-url", metavar="URL", help="base URL of the target; overrides the config")
+    run.add_argument("--profile", choices=PROFILES, help="smoke | ci | full | nightly (default: ci)")
+    run.add_argument("--report-dir", metavar="DIR", help="where reports are written (default: reports/)")
+    run.add_argument("--read-only", action="store_true", default=None, help="send only safe (GET) requests")
+    run.add_argument("--seed", type=int, metavar="N", help="seed for generated data")
+    run.add_argument("-q", "--quiet", action="store_true", help="print less")
+    serve = commands.add_parser("serve", help="start the reference implementation")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--database", default=":memory:", metavar="PATH",
+                       help="SQLite file for the data (default: in memory, lost on exit)")
+    spec = commands.add_parser("spec", help="validate the contract and the catalog, list the operations")
+    spec.add_argument("--contract", metavar="FILE", help="an OpenAPI file (default: the shipped contract)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `conformance` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return {"run": _run, "serve": _serve, "spec": _spec}[args.command](args)
+    except ConformanceToolError as exc:
+        print(f"conformance: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from conformance.runner import print_reason, run
+
+    overrides = {"base_url": args.base_url, "profile": args.profile, "report_dir": args.report_dir,
+                 "read_only": args.read_only, "seed": args.seed}
+    settings = load_settings(args.config, overrides=overrides)
+    outcome = run(settings, config_file=args.config, overrides=overrides, quiet=args.quiet)
+    print_reason(outcome)
+    return outcome.code
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from conformance.reference.server import serve
+
+    if not 0 <= args.port <= 65535:
+        print(f"conformance: error: --port must be between 0 and 65535, got {args.port}", file=sys.stderr)
+        return EXIT_USAGE
+    serve(host=args.host, port=args.port, database=args.database)
+    return EXIT_CONFORMANT
+
+
+def _spec(args: argparse.Namespace) -> int:
+    from conformance.spec.catalog import load_catalog
+    from conformance.spec.loader import load_contract
+
+    contract = load_contract(Path(args.contract) if args.contract else None)
+    catalog = load_catalog()
+    print(f"contract {contract.path}: valid, version {contract.version}, {len(contract.operations())} operations")
+    for operation in contract.operations():
+        print(f"  {operation}")
+    print(f"catalog {catalog.path}: {len(catalog.requirements)} requirements")
+    return EXIT_CONFORMANT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""Target configuration: one frozen Settings built from defaults < file < environment < flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.errors import UsageError
+from conformance.redaction import Secret
+
+PROFILES = ("smoke", "ci", "full", "nightly")
+ROLES = ("dm_admin", "platform_admin", "other_platform_admin", "learner")
+DEFAULT_KEY_VARIABLES = {
+    "dm_admin": "CONFORMANCE_DM_ADMIN_KEY",
+    "platform_admin": "CONFORMANCE_PLATFORM_ADMIN_KEY",
+    "other_platform_admin": "CONFORMANCE_OTHER_ADMIN_KEY",
+    "learner": "CONFORMANCE_LEARNER_KEY",
+}
+ROLE_TITLES = {
+    "dm_admin": "DM admin",
+    "platform_admin": "platform admin",
+    "other_platform_admin": "other platform's admin",
+    "learner": "non-admin user",
+}
+
+_SECTIONS: dict[str, set[str]] = {
+    "target": {"base_url", "platform_key", "platform_org", "other_platform_key", "probe_url"},
+    "keys": set(ROLES),
+    "fixtures": {"user_ids", "group_ids", "program_keys", "role_ids", "internal_policy_ids"},
+    "run": {"profile", "report_dir", "read_only", "seed", "timeout"},
+}
+# Environment variables that override one setting each: name -> (section, key).
+ENV_OVERRIDES = {
+    "CONFORMANCE_BASE_URL": ("target", "base_url"),
+    "CONFORMANCE_PLATFORM_KEY": ("target", "platform_key"),
+    "CONFORMANCE_PLATFORM_ORG": ("target", "platform_org"),
+    "CONFORMANCE_OTHER_PLATFORM_KEY": ("target", "other_platform_key"),
+    "CONFORMANCE_PROBE_URL": ("target", "probe_url"),
+    "CONFORMANCE_PROFILE": ("run", "profile"),
+    "CONFORMANCE_REPORT_DIR": ("run", "report_dir"),
+    "CONFORMANCE_READ_ONLY": ("run", "read_only"),
+    "CONFORMANCE_SEED": ("run", "seed"),
+    "CONFORMANCE_TIMEOUT": ("run", "timeout"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The API keys of the four kinds of caller; None where the target gave none."""
+
+    dm_admin: Secret | None = None
+    platform_admin: Secret | None = None
+    other_platform_admin: Secret | None = None
+    learner: Secret | None = None
+    variables: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_KEY_VARIABLES))
+
+    def get(self, role: str) -> Secret | None:
+        """The key of one role."""
+        return getattr(self, role)  # type: ignore[no-any-return]
+
+    def revealed(self) -> list[str]:
+        """Every key value, for scrubbing output."""
+        return [k.reveal() for k in (self.get(r) for r in ROLES) if k is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Fixtures:
+    """Objects of the target that the API cannot create."""
+
+    user_ids: tuple[int, ...] = ()
+    group_ids: tuple[int, ...] = ()
+    program_keys: tuple[str, ...] = ()
+    role_ids: tuple[int, ...] = ()
+    internal_policy_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a run needs to know about its target and itself."""
+
+    base_url: str | None = None  # None: the embedded reference implementation
+    platform_key: str = "alpha"
+    platform_org: str | None = None
+    other_platform_key: str | None = None
+    probe_url: str | None = None
+    keys: Keys = field(default_factory=Keys)
+    fixtures: Fixtures = field(default_factory=Fixtures)
+    profile: str = "ci"
+    report_dir: Path = Path("reports")
+    read_only: bool = False
+    seed: int | None = None
+    timeout: float = 30.0
+    config_file: Path | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """True when the run targets the built-in reference implementation."""
+        return self.base_url is None
+
+    @property
+    def org(self) -> str:
+        """The org of the platform under test (the platform key unless configured)."""
+        return self.platform_org or self.platform_key
+
+    def with_target(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (used once the embedded target is up)."""
+        return replace(self, **changes)
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build Settings from a TOML file, CONFORMANCE_* variables and flag overrides (in that order)."""
+    env = os.environ if environ is None else environ
+    path = Path(config_file) if config_file else None
+    raw = _read_toml(path) if path else {}
+    _check_sections(raw, path)
+    merged = {section: dict(raw.get(section, {})) for section in _SECTIONS}
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if env.get(var, "") != "":
+            merged[section][key] = env[var]
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            merged[_section_of(name)][name] = value
+    return _build(merged, env, path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise UsageError(f"config file {path} does not exist: check the --config path") from None
+    except IsADirectoryError:
+        raise UsageError(f"config file {path} is a folder: give the path of a TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML ({exc}): fix the syntax") from None
+
+
+def _check_sections(raw: Mapping[str, Any], path: Path | None) -> None:
+    for section, body in raw.items():
+        if section not in _SECTIONS:
+            allowed = ", ".join(f"[{s}]" for s in _SECTIONS)
+            raise UsageError(f"{path}: unknown section [{section}]; allowed: {allowed}")
+        if not isinstance(body, dict):
+            raise UsageError(f"{path}: {section} must be a table, like [{section}]")
+        for key in body:
+            if key not in _SECTIONS[section]:
+                allowed = ", ".join(sorted(_SECTIONS[section]))
+                raise UsageError(f"{path}: unknown key {section}.{key}; allowed in [{section}]: {allowed}")
+
+
+def _section_of(name: str) -> str:
+    for section, keys in _SECTIONS.items():
+        if name in keys:
+            return section
+    raise UsageError(f"unknown setting {name!r}")
+
+
+def _build(merged: dict[str, dict[str, Any]], env: Mapping[str, str], path: Path | None) -> Settings:
+    where = str(path) if path else "settings"
+    target, run = merged["target"], merged["run"]
+    return Settings(
+        base_url=_url(target.get("base_url"), f"{where}: target.base_url"),
+        platform_key=_text(target.get("platform_key", "alpha"), f"{where}: target.platform_key"),
+        platform_org=_optional_text(target.get("platform_org"), f"{where}: target.platform_org"),
+        other_platform_key=_optional_text(target.get("other_platform_key"), f"{where}: target.other_platform_key"),
+        probe_url=_url(target.get("probe_url"), f"{where}: target.probe_url"),
+        keys=_keys(merged["keys"], env, where),
+        fixtures=_fixtures(merged["fixtures"], where),
+        profile=_profile(run.get("profile", "ci"), where),
+        report_dir=Path(_text(str(run.get("report_dir", "reports")), f"{where}: run.report_dir")),
+        read_only=_bool(run.get("read_only", False), f"{where}: run.read_only"),
+        seed=_optional_int(run.get("seed"), f"{where}: run.seed"),
+        timeout=_positive_float(run.get("timeout", 30.0), f"{where}: run.timeout"),
+        config_file=path,
+    )
+
+
+def _keys(section: Mapping[str, Any], env: Mapping[str, str], where: str) -> Keys:
+    variables = dict(DEFAULT_KEY_VARIABLES)
+    values: dict[str, Secret | None] = {}
+    for role in ROLES:
+        named = role in section
+        var = section.get(role, DEFAULT_KEY_VARIABLES[role])
+        if not isinstance(var, str) or not var.isidentifier():
+            raise UsageError(
+                f"{where}: keys.{role} must name an environment variable (like {DEFAULT_KEY_VARIABLES[role]}), "
+                "never hold a key itself"
+            )
+        variables[role] = var
+        value = env.get(var, "")
+        if named and not value:
+            raise UsageError(f"environment variable {var} is not set; it holds the {ROLE_TITLES[role]} key (keys.{role})")
+        values[role] = Secret(value) if value else None
+    return Keys(**values, variables=variables)
+
+
+def _fixtures(section: Mapping[str, Any], where: str) -> Fixtures:
+    ints = {name: _int_list(section.get(name, []), f"{where}: fixtures.{name}")
+            for name in ("user_ids", "group_ids", "role_ids", "internal_policy_ids")}
+    programs = section.get("program_keys", [])
+    if not isinstance(programs, list) or not all(isinstance(p, str) and p for p in programs):
+        raise UsageError(f"{where}: fixtures.program_keys must be a list of non-empty strings, got {programs!r}")
+    return Fixtures(program_keys=tuple(programs), **ints)
+
+
+def _url(value: Any, what: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"{what} must be a URL string, got {value!r}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"{what} must be an http(s) URL like https://staging.example.com, got {value!r}")
+    return value.rstrip("/")
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _optional_text(value: Any, what: str) -> str | None:
+    return None if value in (None, "") else _text(value, what)
+
+
+def _profile(value: Any, where: str) -> str:
+    if value not in PROFILES:
+        raise UsageError(f"unknown profile {value!r} ({where}); choose one of: {', '.join(PROFILES)}")
+    return str(value)
+
+
+def _bool(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        return value.lower() in {"1", "true", "yes", "on"}
+    raise UsageError(f"{what} must be true or false, got {value!r}")
+
+
+def _optional_int(value: Any, what: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what} must be a whole number, got {value!r}") from None
+
+
+def _positive_float(value: Any, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what} must be a number of seconds, got {value!r}") from None
+    if not number > 0:
+        raise UsageError(f"{what} must be more than 0 seconds, got {value!r}")
+    return number
+
+
+def _int_list(value: Any, what: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise UsageError(f"{what} must be a list of whole numbers, got {value!r}")
+    return tuple(value)

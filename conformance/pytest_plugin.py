@@ -1,0 +1,140 @@
+"""The pytest plugin: options, markers, the target and session fixtures, result collection."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conformance.client.probe import Probe
+from conformance.client.session import Session
+from conformance.config import Settings, load_settings
+from conformance.errors import ConformanceToolError, TargetError
+from conformance.reporting.collector import TARGET_ERROR_PROPERTY, ResultCollector
+from conformance.spec.catalog import load_catalog
+from conformance.target import Target, start_target
+
+SUITE_PACKAGE = "conformance."
+_TARGET = pytest.StashKey[Target]()
+_COLLECTOR = pytest.StashKey[ResultCollector]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "ibl-data-manager conformance suite")
+    group.addoption("--conformance-config", default=None, help="target config file (TOML)")
+    group.addoption("--conformance-base-url", default=None, help="base URL of the target (default: embedded reference)")
+    group.addoption("--conformance-profile", default=None, help="smoke | ci | full | nightly")
+    group.addoption("--conformance-report-dir", default=None, help="where summary.json is written")
+    group.addoption("--conformance-read-only", action="store_const", const=True, default=None,
+                    help="send only safe methods")
+    group.addoption("--conformance-seed", default=None, help="seed for generated data")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(*ids): catalog requirement IDs the test verifies")
+    config.addinivalue_line("markers", "smoke: part of the smoke profile")
+    collector = ResultCollector(config)
+    config.stash[_COLLECTOR] = collector
+    config.pluginmanager.register(collector, "conformance-collector")
+
+
+def collector_of(config: pytest.Config) -> ResultCollector:
+    """The result collector of a pytest run."""
+    return config.stash[_COLLECTOR]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    suite_items = [item for item in items if is_suite_item(item)]
+    if not suite_items:
+        return
+    catalog = load_catalog()
+    for item in suite_items:
+        ids = requirement_ids(item)
+        if not ids:
+            raise pytest.UsageError(f"{item.nodeid} names no requirement: add @pytest.mark.requirement(...)")
+        unknown = catalog.unknown(set(ids))
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid} names requirements the catalog lacks: {', '.join(sorted(unknown))}")
+        item.user_properties.append(("requirements", " ".join(ids)))
+    profile = settings_from_options(config).profile
+    if profile == "smoke":
+        keep = [i for i in items if not is_suite_item(i) or i.get_closest_marker("smoke")]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def is_suite_item(item: pytest.Item) -> bool:
+    """True for tests shipped in the suite package (not the project's own tests)."""
+    module = getattr(item, "module", None)
+    return module is not None and module.__name__.startswith(SUITE_PACKAGE)
+
+
+def requirement_ids(item: pytest.Item) -> tuple[str, ...]:
+    """Every requirement ID named by the test's requirement markers."""
+    return tuple(rid for mark in item.iter_markers("requirement") for rid in mark.args)
+
+
+def settings_from_options(config: pytest.Config) -> Settings:
+    """Settings from the config file, the environment and the --conformance-* options."""
+    try:
+        return load_settings(
+            config.getoption("conformance_config"),
+            overrides={
+                "base_url": config.getoption("conformance_base_url"),
+                "profile": config.getoption("conformance_profile"),
+                "report_dir": config.getoption("conformance_report_dir"),
+                "read_only": config.getoption("conformance_read_only"),
+                "seed": config.getoption("conformance_seed"),
+            },
+        )
+    except ConformanceToolError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture(scope="session")
+def conformance_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The target under test; the embedded reference is started here when no base URL is set."""
+    config = request.config
+    if _TARGET not in config.stash:
+        target = start_target(settings_from_options(config), run_id=os.environ.get("CONFORMANCE_RUN_ID")
+                              or secrets.token_hex(4))
+        config.stash[_TARGET] = target
+        config.stash[_COLLECTOR].attach(target)
+        request.addfinalizer(target.close)
+    yield config.stash[_TARGET]
+
+
+@pytest.fixture(scope="session")
+def conformance_settings(conformance_target: Target) -> Settings:
+    """The run's settings, with the target's address and keys filled in."""
+    return conformance_target.settings
+
+
+@pytest.fixture(scope="session")
+def conformance_session(conformance_target: Target) -> Iterator[Session]:
+    """The HTTP session to the target."""
+    session = Session(conformance_target.settings)
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def conformance_probe(conformance_session: Session, conformance_settings: Settings) -> Probe:
+    """The hidden-state probe; the test is reported not verified when the target has none."""
+    if not conformance_settings.probe_url:
+        pytest.skip("not verified: needs the hidden-state probe (set target.probe_url)")
+    client = conformance_session.as_role("dm_admin")
+    if client is None:
+        pytest.skip("not verified: the probe needs the DM admin key")
+    return Probe(client, conformance_settings.probe_url)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
+        report.user_properties = [*report.user_properties, (TARGET_ERROR_PROPERTY, str(call.excinfo.value))]
+    return report

@@ -1,0 +1,96 @@
+"""Turns pytest's reports into the run's records (RunResult), and writes them when the session ends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.results import FAILED, NOT_VERIFIED, PASSED, TARGET_ERROR, RunResult, TestRecord
+
+if TYPE_CHECKING:
+    from conformance.target import Target
+
+TARGET_ERROR_PROPERTY = "conformance_target_error"
+PENDING = "pending"
+REQUIREMENTS_PROPERTY = "requirements"
+
+
+class ResultCollector:
+    """A pytest plugin object that records the outcome of every suite test."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.result = RunResult()
+        self.target: Target | None = None
+        self._records: dict[str, TestRecord] = {}
+
+    def attach(self, target: Target) -> None:
+        """Remember the target once it is up (for the summary and for scrubbing keys)."""
+        self.target = target
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if REQUIREMENTS_PROPERTY not in props:
+            return
+        record = self._records.get(report.nodeid)
+        if record is None:
+            record = TestRecord(report.nodeid, tuple(str(props[REQUIREMENTS_PROPERTY]).split()), outcome=PENDING)
+            self._records[report.nodeid] = record
+            self.result.tests.append(record)
+        record.duration += report.duration
+        outcome = _outcome(report, props)
+        if outcome is not None and _rank(outcome) > _rank(record.outcome):
+            record.outcome, record.message = outcome, self._scrub(_message(report, props))
+
+    def _scrub(self, text: str) -> str:
+        from conformance.redaction import scrub
+
+        keys = self.target.settings.keys.revealed() if self.target else []
+        return scrub(text, keys)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for record in self.result.tests:
+            if record.outcome == PENDING:
+                record.outcome, record.message = NOT_VERIFIED, "the test did not run to its end"
+        if not self.result.tests or self.target is None:
+            return
+        from conformance.reporting.summary import write_reports
+
+        self.written = write_reports(self.result, self.target, self.config)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.result.tests or self.target is None:
+            return
+        from conformance.reporting.summary import terminal_lines
+
+        for line in terminal_lines(self.result, self.target):
+            terminalreporter.write_line(line)
+
+
+def _outcome(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
+    if TARGET_ERROR_PROPERTY in props and report.failed:
+        return TARGET_ERROR
+    if report.failed:
+        return FAILED
+    if report.skipped:
+        return NOT_VERIFIED
+    if report.when == "call" and report.passed:
+        return PASSED
+    return None
+
+
+def _rank(outcome: str) -> int:
+    return {PENDING: -1, PASSED: 0, NOT_VERIFIED: 1, FAILED: 2, TARGET_ERROR: 3}[outcome]
+
+
+def _message(report: pytest.TestReport, props: dict[str, Any]) -> str:
+    if TARGET_ERROR_PROPERTY in props:
+        return str(props[TARGET_ERROR_PROPERTY])
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    return str(report.longreprtext or report.outcome)

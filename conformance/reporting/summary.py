@@ -1,0 +1,108 @@
+"""summary.json (a documented, versioned record of the run) and the closing lines on the terminal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conformance.results import FAILED, NOT_COVERED, NOT_VERIFIED, PASSED, RunResult
+from conformance.spec.catalog import Catalog, load_catalog
+from conformance.spec.loader import load_contract
+
+if TYPE_CHECKING:
+    import pytest
+
+    from conformance.target import Target
+
+SUMMARY_SCHEMA_VERSION = 1
+VERDICTS = (PASSED, FAILED, NOT_VERIFIED, NOT_COVERED)
+
+
+def suite_version() -> str:
+    """The installed version of the suite."""
+    try:
+        return version("ibl-conformance")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def run_verdict(result: RunResult) -> str:
+    """conformant, non-conformant, or target broken."""
+    if result.target_broken:
+        return "target broken"
+    return "non-conformant" if result.failed else "conformant"
+
+
+def build_summary(result: RunResult, target: Target, catalog: Catalog) -> dict[str, Any]:
+    """The summary.json document."""
+    contract = load_contract()
+    settings = target.settings
+    verdicts = result.verdicts(catalog)
+    req_counts = {v: sum(1 for r in verdicts if r.verdict == v) for v in VERDICTS}
+    observable = [r for r in verdicts if catalog.requirements[r.id].observable != "none"]
+    covered = [r for r in observable if r.verdict != NOT_COVERED]
+    return {
+        "schema": "ibl-conformance/summary",
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "suite_version": suite_version(),
+        "run_id": target.run_id,
+        "target": {"base_url": settings.base_url, "description": target.description, "embedded": target.description
+                   .startswith("embedded"), "platform_key": settings.platform_key, "probe": bool(settings.probe_url),
+                   "read_only": settings.read_only},
+        "profile": settings.profile,
+        "seed": settings.seed,
+        "contract": {"version": contract.version, "sha256": _digest(contract.path)},
+        "catalog": {"sha256": _digest(catalog.path), "requirements": len(catalog.requirements)},
+        "verdict": run_verdict(result),
+        "counts": {"tests": result.counts(), "requirements": req_counts},
+        "coverage": {"observable": len(observable), "covered": len(covered),
+                     "share": round(len(covered) / len(observable), 4) if observable else 1.0,
+                     "gaps": [r.id for r in observable if r.verdict == NOT_COVERED]},
+        "requirements": [
+            {"id": v.id, "level": catalog.requirements[v.id].level, "title": catalog.requirements[v.id].title,
+             "verdict": v.verdict, "reason": v.reason, "tests": list(v.tests),
+             "observable": catalog.requirements[v.id].observable, "quote": catalog.requirements[v.id].quote,
+             "ambiguity": catalog.requirements[v.id].ambiguity}
+            for v in verdicts
+        ],
+        "tests": [{"nodeid": t.nodeid, "requirements": list(t.requirements), "outcome": t.outcome,
+                   "message": t.message, "duration": round(t.duration, 4)} for t in result.tests],
+    }
+
+
+def write_reports(result: RunResult, target: Target, config: pytest.Config) -> Path:
+    """Write summary.json under the report dir; returns its path."""
+    report_dir = Path(target.settings.report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "summary.json"
+    summary = build_summary(result, target, load_catalog())
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def terminal_lines(result: RunResult, target: Target) -> list[str]:
+    """The closing summary: per area, requirement verdicts; then the run's verdict."""
+    catalog = load_catalog()
+    verdicts = result.verdicts(catalog)
+    areas: dict[str, dict[str, int]] = {}
+    for v in verdicts:
+        row = areas.setdefault(catalog.requirements[v.id].area, dict.fromkeys(VERDICTS, 0))
+        row[v.verdict] += 1
+    lines = ["", f"target: {target.description}   profile: {target.settings.profile}   run: {target.run_id}",
+             f"{'area':<6}{'passed':>8}{'failed':>8}{'not verified':>14}{'not covered':>13}"]
+    for area, row in sorted(areas.items()):
+        lines.append(f"{area:<6}{row[PASSED]:>8}{row[FAILED]:>8}{row[NOT_VERIFIED]:>14}{row[NOT_COVERED]:>13}")
+    for v in verdicts:
+        if v.verdict == FAILED:
+            lines.append(f"FAILED {v.id}: {catalog.requirements[v.id].title} ({v.reason})")
+    lines.append(f"verdict: {run_verdict(result)}")
+    return lines
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,87 @@
+"""Records of a run: one per test, one per requirement, one for the whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance.spec.catalog import Catalog
+
+PASSED = "passed"
+FAILED = "failed"
+NOT_VERIFIED = "not verified"
+NOT_COVERED = "not covered"
+TARGET_ERROR = "target error"
+
+
+@dataclass(slots=True)
+class TestRecord:
+    """The outcome of one suite test."""
+
+    nodeid: str
+    requirements: tuple[str, ...]
+    outcome: str = PASSED  # passed | failed | not verified | target error
+    message: str = ""
+    duration: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementVerdict:
+    """What the run says about one catalog requirement."""
+
+    id: str
+    verdict: str
+    tests: tuple[str, ...]
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class RunResult:
+    """Everything a report needs about a run."""
+
+    tests: list[TestRecord] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many tests ended each way."""
+        out = {PASSED: 0, FAILED: 0, NOT_VERIFIED: 0, TARGET_ERROR: 0}
+        for test in self.tests:
+            out[test.outcome] += 1
+        return out
+
+    @property
+    def failed(self) -> bool:
+        """True when any test found the target non-conformant."""
+        return any(t.outcome == FAILED for t in self.tests)
+
+    @property
+    def target_broken(self) -> bool:
+        """True when the target stopped any test from reaching a verdict."""
+        return any(t.outcome == TARGET_ERROR for t in self.tests)
+
+    def verdicts(self, catalog: Catalog) -> list[RequirementVerdict]:
+        """One verdict per catalog requirement, in catalog order."""
+        by_req: dict[str, list[TestRecord]] = {}
+        for test in self.tests:
+            for req in test.requirements:
+                by_req.setdefault(req, []).append(test)
+        return [_verdict(req_id, catalog.requirements[req_id].observable, by_req.get(req_id, []))
+                for req_id in catalog.requirements]
+
+
+def _verdict(req_id: str, observable: str, tests: list[TestRecord]) -> RequirementVerdict:
+    names = tuple(t.nodeid for t in tests)
+    outcomes = {t.outcome for t in tests}
+    if FAILED in outcomes:
+        return RequirementVerdict(req_id, FAILED, names, _first(tests, FAILED))
+    if PASSED in outcomes:
+        return RequirementVerdict(req_id, PASSED, names)
+    if TARGET_ERROR in outcomes:
+        return RequirementVerdict(req_id, NOT_VERIFIED, names, "the target failed: " + _first(tests, TARGET_ERROR))
+    if NOT_VERIFIED in outcomes:
+        return RequirementVerdict(req_id, NOT_VERIFIED, names, _first(tests, NOT_VERIFIED))
+    if observable == "none":
+        return RequirementVerdict(req_id, NOT_VERIFIED, names, "not observable from outside the target")
+    return RequirementVerdict(req_id, NOT_COVERED, names, "no test verifies it yet")
+
+
+def _first(tests: list[TestRecord], outcome: str) -> str:
+    return next(t.message for t in tests if t.outcome == outcome).splitlines()[0] if tests else ""

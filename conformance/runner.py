@@ -1,0 +1,156 @@
+"""One conformance run: check the inputs, reach the target, run the packaged suite, decide the exit code."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.config import ROLES, Settings
+from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET, EXIT_USAGE, TargetError, UsageError
+from conformance.redaction import scrub
+from conformance.results import RunResult
+from conformance.spec.catalog import load_catalog
+from conformance.spec.loader import load_contract
+
+SUITE_PACKAGES = ("conformance.scenarios",)
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The exit code of a run and its one-line reason."""
+
+    code: int
+    reason: str
+
+
+def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any], quiet: bool = False,
+        extra_args: tuple[str, ...] = ()) -> Outcome:
+    """Run the suite once; every problem comes back as an Outcome, never as a traceback."""
+    check_report_dir(settings.report_dir)
+    load_contract()
+    load_catalog()
+    if not settings.embedded:
+        preflight(settings)
+    os.environ.setdefault("CONFORMANCE_RUN_ID", secrets.token_hex(4))
+    grabber = _ResultGrabber()
+    code = pytest.main(pytest_args(settings, config_file, overrides, quiet) + list(extra_args), plugins=[grabber])
+    scrub_reports(settings.report_dir, grabber.keys)
+    return decide(int(code), grabber.result)
+
+
+def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str, Any], quiet: bool) -> list[str]:
+    """The pytest command line for the packaged suite."""
+    report_dir = settings.report_dir
+    args = ["-c", str(Path(__file__).with_name("suite.ini")), "--rootdir", str(Path.cwd()),
+            f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2", "-o", "junit_suite_name=ibl-conformance",
+            "-q" if not quiet else "-qq", "-rfE", "--pyargs", *SUITE_PACKAGES]
+    if config_file:
+        args.append(f"--conformance-config={config_file}")
+    for name, value in overrides.items():
+        if value is None or value is False:
+            continue
+        option = "--conformance-" + name.replace("_", "-")
+        args.append(option if value is True else f"{option}={value}")
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        args += ["-p", "conformance.pytest_plugin"]
+    return args
+
+
+def decide(pytest_code: int, result: RunResult | None) -> Outcome:
+    """Map pytest's exit code and the run's records to the suite's exit codes."""
+    if pytest_code == pytest.ExitCode.INTERRUPTED:
+        return Outcome(EXIT_INTERRUPTED, "interrupted: the run was stopped before it finished")
+    if pytest_code == pytest.ExitCode.USAGE_ERROR:
+        return Outcome(EXIT_USAGE, "the suite could not start: see the error above")
+    if pytest_code == pytest.ExitCode.NO_TESTS_COLLECTED or result is None or not result.tests:
+        return Outcome(EXIT_USAGE, "no conformance test was selected: check the selection options")
+    if pytest_code == pytest.ExitCode.INTERNAL_ERROR:
+        return Outcome(EXIT_USAGE, "the suite failed internally: please report it with the output above")
+    if result.target_broken:
+        first = next(t for t in result.tests if t.outcome == "target error")
+        return Outcome(EXIT_TARGET, f"the target broke during the run: {first.message}")
+    if result.failed:
+        failed = sum(1 for t in result.tests if t.outcome == "failed")
+        return Outcome(EXIT_NON_CONFORMANT, f"non-conformant: {failed} test(s) failed")
+    return Outcome(EXIT_CONFORMANT, "conformant")
+
+
+def check_report_dir(report_dir: Path) -> None:
+    """Make sure the report dir exists and can be written."""
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        probe = report_dir / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"report dir {report_dir} is not writable ({exc.strerror or exc}): "
+                         "choose another with --report-dir") from None
+
+
+def preflight(settings: Settings) -> None:
+    """Reach the target once per configured key: unreachable is exit 3, a refused key exit 2."""
+    assert settings.base_url is not None
+    path = f"/api/catalog/licenses/program/?platform_key={settings.platform_key}&page_size=1"
+    with httpx.Client(base_url=settings.base_url, timeout=min(settings.timeout, 15.0)) as http:
+        _reach(http, path, {}, settings)
+        for role in ROLES:
+            key = settings.keys.get(role)
+            if key is None:
+                continue
+            response = _reach(http, path, {"Authorization": f"Api-Token {key.reveal()}"}, settings)
+            if response.status_code == 401:
+                raise UsageError(f"the target refused the key in {settings.keys.variables[role]} (401): "
+                                 "check that variable holds a valid key for this target")
+
+
+def _reach(http: httpx.Client, path: str, headers: dict[str, str], settings: Settings) -> httpx.Response:
+    try:
+        return http.get(path, headers=headers)
+    except httpx.TimeoutException:
+        raise TargetError(f"target {settings.base_url} did not answer within {min(settings.timeout, 15.0):g}s: "
+                          "check the URL or raise run.timeout") from None
+    except httpx.TransportError as exc:
+        raise TargetError(f"target {settings.base_url} is unreachable ({exc.__class__.__name__}): "
+                          "check the URL and that the server is up") from None
+
+
+def scrub_reports(report_dir: Path, keys: list[str]) -> None:
+    """Belt and braces: remove any key value from every file the run wrote."""
+    if not keys or not report_dir.is_dir():
+        return
+    for path in report_dir.rglob("*"):
+        if path.is_file() and path.suffix in {".json", ".xml", ".html", ".txt", ".md"}:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            cleaned = scrub(text, keys)
+            if cleaned != text:
+                path.write_text(cleaned, encoding="utf-8")
+
+
+class _ResultGrabber:
+    """A tiny pytest plugin that hands the collector's records back to the runner."""
+
+    def __init__(self) -> None:
+        self.result: RunResult | None = None
+        self.keys: list[str] = []
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        from conformance.pytest_plugin import collector_of
+
+        collector = collector_of(config)
+        self.result = collector.result
+        if collector.target is not None:
+            self.keys = collector.target.settings.keys.revealed()
+
+
+def print_reason(outcome: Outcome) -> None:
+    """The one closing line of a run."""
+    stream = sys.stdout if outcome.code == EXIT_CONFORMANT else sys.stderr
+    print(f"conformance: {outcome.reason} (exit {outcome.code})", file=stream)
