@@ -17,6 +17,8 @@ TARGET_ERROR = "target error"
 class TestRecord:
     """The outcome of one suite test."""
 
+    __test__ = False  # not a test class, despite the name
+
     nodeid: str
     requirements: tuple[str, ...]
     outcome: str = PASSED  # passed | failed | not verified | target error

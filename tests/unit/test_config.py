@@ -1,0 +1,71 @@
+"""Settings: precedence, validation errors, and keys read only from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.config import load_settings
+from conformance.errors import UsageError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "target.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_target_the_embedded_reference() -> None:
+    settings = load_settings(None, environ={})
+    assert settings.embedded and settings.profile == "ci" and settings.report_dir == Path("reports")
+    assert settings.keys.dm_admin is None
+
+
+def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[target]\nbase_url = "http://file.example"\n[run]\nprofile = "full"\nseed = 1\n')
+    env = {"CONFORMANCE_BASE_URL": "http://env.example", "CONFORMANCE_SEED": "2"}
+    settings = load_settings(path, overrides={"seed": 3}, environ=env)
+    assert settings.base_url == "http://env.example"
+    assert settings.profile == "full"
+    assert settings.seed == 3
+
+
+def test_keys_come_from_the_variables_the_config_names(tmp_path: Path) -> None:
+    path = write(tmp_path, '[keys]\ndm_admin = "MY_ADMIN_KEY"\n')
+    settings = load_settings(path, environ={"MY_ADMIN_KEY": "s3cret-value"})
+    assert settings.keys.dm_admin is not None and settings.keys.dm_admin.reveal() == "s3cret-value"
+    assert "s3cret-value" not in repr(settings)
+    assert settings.keys.variables["dm_admin"] == "MY_ADMIN_KEY"
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        ('[keys]\ndm_admin = "UNSET_VAR"\n', {}, "environment variable UNSET_VAR is not set"),
+        ('[keys]\ndm_admin = "not a variable name!"\n', {}, "must name an environment variable"),
+        ('[target]\nbase_url = "ftp://x"\n', {}, "must be an http(s) URL"),
+        ('[run]\nprofile = "turbo"\n', {}, "unknown profile 'turbo'"),
+        ('[run]\ntimeout = -1\n', {}, "must be more than 0 seconds"),
+        ('[run]\nread_only = "perhaps"\n', {}, "must be true or false"),
+        ('[fixtures]\nuser_ids = ["a"]\n', {}, "must be a list of whole numbers"),
+        ('[colour]\nx = 1\n', {}, "unknown section [colour]"),
+        ('[target]\nbaseurl = "http://x"\n', {}, "unknown key target.baseurl"),
+        ("[target\n", {}, "is not valid TOML"),
+    ],
+)
+def test_bad_config_gives_one_line_error(tmp_path: Path, text: str, environ: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_settings(write(tmp_path, text), environ=environ)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_bad_environment_value_is_reported() -> None:
+    with pytest.raises(UsageError, match="unknown profile"):
+        load_settings(None, environ={"CONFORMANCE_PROFILE": "fast"})
