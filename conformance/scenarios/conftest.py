@@ -16,6 +16,7 @@ from conformance.scenarios.support import (
     PROGRAM_LICENSE_CREATE,
     PROGRAM_LICENSE_UPDATE,
     expect_status,
+    need,
 )
 from conformance.target import Target
 
@@ -69,13 +70,6 @@ def writable(settings: Settings) -> None:
     """Skip (not verified) in read-only runs: the test has to create or change data."""
     if settings.read_only:
         pytest.skip("not verified: needs writes (read-only run)")
-
-
-def need(values: tuple[Any, ...], count: int, what: str) -> tuple[Any, ...]:
-    """The first `count` fixture values, or skip (not verified) when the target configured fewer."""
-    if len(values) < count:
-        pytest.skip(f"not verified: needs {count} {what} in [fixtures] (have {len(values)})")
-    return values[:count]
 
 
 @pytest.fixture

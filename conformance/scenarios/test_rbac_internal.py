@@ -8,8 +8,7 @@ import pytest
 
 from conformance.client.session import ApiClient
 from conformance.config import Fixtures, Settings
-from conformance.scenarios.conftest import need
-from conformance.scenarios.support import RBAC_POLICIES, expect_status, rbac_policy, walk_pages
+from conformance.scenarios.support import RBAC_POLICIES, expect_status, need, rbac_policy, walk_pages
 
 HIDDEN = (404, 403)  # 404 reads "not found"; 403 reads "cannot be modified by tenants" (see the catalog)
 

@@ -9,12 +9,12 @@ import pytest
 
 from conformance.client.session import ApiClient
 from conformance.config import Fixtures, Settings
-from conformance.scenarios.conftest import need
 from conformance.scenarios.support import (
     PROGRAM_ASSIGNMENTS,
     PROGRAM_LICENSES,
     expect_client_error,
     expect_status,
+    need,
     walk_pages,
 )
 
