@@ -1,0 +1,247 @@
+"""The project's OpenAPI contract (openapi/ibl-data-manager.yaml) is valid and complete.
+
+Offline and fast: the document is validated with openapi-spec-validator and loaded with
+schemathesis and openapi-core, the tools the suite runs it through.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+CONTRACT = Path(__file__).resolve().parents[2] / "openapi" / "ibl-data-manager.yaml"
+
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+EXPECTED_OPERATIONS = {
+    ("GET", "/api/catalog/licenses/program/"),
+    ("POST", "/api/catalog/licenses/program/create/"),
+    ("POST", "/api/catalog/licenses/program/update/"),
+    ("GET", "/api/catalog/licenses/program/assignment/"),
+    ("POST", "/api/catalog/licenses/program/assignment/"),
+    ("DELETE", "/api/catalog/licenses/program/assignment/"),
+    ("GET", "/api/catalog/licenses/program/assignment/group/"),
+    ("POST", "/api/catalog/licenses/program/assignment/group/"),
+    ("DELETE", "/api/catalog/licenses/program/assignment/group/"),
+    ("GET", "/api/catalog/licenses/user/"),
+    ("POST", "/api/catalog/licenses/user/create/"),
+    ("POST", "/api/catalog/licenses/user/update/"),
+    ("GET", "/api/catalog/licenses/user/assignment/"),
+    ("POST", "/api/catalog/licenses/user/assignment/"),
+    ("DELETE", "/api/catalog/licenses/user/assignment/"),
+    ("GET", "/api/catalog/suggestions/program/manage/"),
+    ("POST", "/api/catalog/suggestions/program/manage/"),
+    ("DELETE", "/api/catalog/suggestions/program/manage/"),
+    ("POST", "/api/catalog/suggestions/program/manage/bulk/"),
+    ("GET", "/api/catalog/suggestions/program/manage/group/"),
+    ("POST", "/api/catalog/suggestions/program/manage/group/"),
+    ("DELETE", "/api/catalog/suggestions/program/manage/group/"),
+    ("GET", "/api/core/rbac/policies/"),
+    ("POST", "/api/core/rbac/policies/"),
+    ("GET", "/api/core/rbac/policies/{id}/"),
+    ("PUT", "/api/core/rbac/policies/{id}/"),
+    ("PATCH", "/api/core/rbac/policies/{id}/"),
+    ("DELETE", "/api/core/rbac/policies/{id}/"),
+    ("GET", "/api/core/rbac/roles/"),
+    ("GET", "/api/core/rbac/groups/"),
+    ("GET", "/api/credentials/orgs/{org}/users/{user_id}/"),
+    ("POST", "/api/credentials/orgs/{org}/users/{user_id}/"),
+    ("GET", "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}"),
+    ("PUT", "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}"),
+    ("DELETE", "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}"),
+}
+
+CATALOG_LISTS = {
+    "/api/catalog/licenses/program/",
+    "/api/catalog/licenses/program/assignment/",
+    "/api/catalog/licenses/program/assignment/group/",
+    "/api/catalog/licenses/user/",
+    "/api/catalog/licenses/user/assignment/",
+    "/api/catalog/suggestions/program/manage/",
+    "/api/catalog/suggestions/program/manage/group/",
+}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    with CONTRACT.open(encoding="utf-8") as handle:
+        loaded = yaml.safe_load(handle)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local $ref (one level is all the contract uses for parameters and responses)."""
+    while "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def parameters(document: dict[str, Any], path: str, operation: dict[str, Any]) -> list[dict[str, Any]]:
+    shared = document["paths"][path].get("parameters", [])
+    return [resolve(document, p) for p in [*shared, *operation.get("parameters", [])]]
+
+
+def test_contract_file_exists() -> None:
+    assert CONTRACT.is_file(), f"missing contract {CONTRACT}"
+
+
+def test_openapi_spec_validator_accepts_the_contract(document: dict[str, Any]) -> None:
+    from openapi_spec_validator import validate
+
+    assert document["openapi"] == "3.0.3"
+    validate(document)
+
+
+def test_schemathesis_loads_every_operation() -> None:
+    import schemathesis
+
+    schema = schemathesis.openapi.from_path(str(CONTRACT))
+    loaded = set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        loaded.add((operation.method.upper(), operation.path))
+    assert loaded == EXPECTED_OPERATIONS
+
+
+def test_openapi_core_loads_the_contract() -> None:
+    from openapi_core import OpenAPI
+
+    api = OpenAPI.from_file_path(str(CONTRACT))
+    assert api.spec is not None
+
+
+def test_operations_are_exactly_the_covered_ones(document: dict[str, Any]) -> None:
+    found = [(method, path) for method, path, _ in operations(document)]
+    assert len(found) == len(set(found)) == 35
+    assert set(found) == EXPECTED_OPERATIONS
+
+
+def test_operation_ids_are_present_and_unique(document: dict[str, Any]) -> None:
+    ids = [operation.get("operationId") for _, _, operation in operations(document)]
+    assert all(ids), "every operation needs an operationId"
+    duplicates = [name for name, count in Counter(ids).items() if count > 1]
+    assert not duplicates, f"duplicate operationIds: {duplicates}"
+
+
+def test_every_operation_is_secured_and_lists_401(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["PlatformApiKeyAuthentication"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert "Api-Token <key>" in scheme["description"]
+    for method, path, operation in operations(document):
+        assert operation.get("security") == [{"PlatformApiKeyAuthentication": []}], (method, path)
+        assert "401" in operation["responses"], (method, path)
+
+
+def test_rbac_401_records_that_the_published_document_lists_only_403(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        if path.startswith("/api/core/rbac/"):
+            unauthorized = resolve(document, operation["responses"]["401"])
+            assert "only 403" in unauthorized["description"], (method, path)
+
+
+def test_operations_with_required_input_list_400(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        required_param = any(p.get("required") for p in parameters(document, path, operation))
+        required_body = operation.get("requestBody", {}).get("required", False)
+        if required_param or required_body:
+            assert "400" in operation["responses"], (method, path)
+
+
+def test_request_bodies_are_json_only(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        body = operation.get("requestBody")
+        if body is not None:
+            assert list(body["content"]) == ["application/json"], (method, path)
+
+
+def test_error_responses_are_json_error_objects(document: dict[str, Any]) -> None:
+    error = document["components"]["schemas"]["Error"]
+    assert error["type"] == "object"
+    assert "detail" in error["properties"]
+    assert not error.get("required"), "detail must stay optional"
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                content = resolve(document, response).get("content", {})
+                assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, (
+                    method,
+                    path,
+                    status,
+                )
+
+
+def test_no_request_parameter_has_a_maximum(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        for parameter in parameters(document, path, operation):
+            assert "maximum" not in parameter["schema"], (method, path, parameter["name"])
+
+
+def test_catalog_lists_accept_both_documented_link_names(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for path in CATALOG_LISTS:
+        reference = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        page = resolve(document, reference)
+        variants = [resolve(document, variant) for variant in page["anyOf"]]
+        required = sorted(sorted(v["required"]) for v in variants)
+        assert required == [
+            ["count", "next", "previous", "results"],
+            ["count", "next_page", "previous_page", "results"],
+        ], path
+        items = {v["properties"]["results"]["items"]["$ref"] for v in variants}
+        assert len(items) == 1, path
+        for variant in variants:
+            for link in set(variant["properties"]) - {"count", "results"}:
+                assert variant["properties"][link]["nullable"] is True
+                assert variant["properties"][link]["format"] == "uri"
+    assert schemas["ProgramLicenseAssignment"]["properties"]["redirect_to"]["nullable"] is True
+
+
+def test_credentials_accept_bare_and_enveloped_answers(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    single = {v["$ref"].rsplit("/", 1)[1] for v in schemas["CredentialResponse"]["anyOf"]}
+    assert single == {"Credential", "CredentialEnvelope"}
+    assert set(schemas["Credential"]["required"]) == {"credential_id", "credential_url", "name", "revoked"}
+    assert set(schemas["CredentialCreate"]["required"]) == {
+        "credential_id",
+        "credential_url",
+        "name",
+        "revoked",
+        "issuer",
+    }
+    assert "required" not in schemas["CredentialUpdate"]
+    create = document["paths"]["/api/credentials/orgs/{org}/users/{user_id}/"]["post"]["responses"]
+    assert {"200", "201"} <= set(create)
+
+
+def test_program_license_create_requires_both_readings(document: dict[str, Any]) -> None:
+    body = document["components"]["schemas"]["ProgramLicenseCreate"]
+    assert set(body["required"]) == {"program_key", "name", "count", "started", "platform_key", "program_id"}
+    for name in ("ProgramLicenseUpdate", "UserLicenseUpdate"):
+        update = document["components"]["schemas"][name]
+        assert "required" not in update, name
+        assert update["properties"]["change_type"]["default"] == "update", name
+
+
+def test_info_records_version_and_sources(document: dict[str, Any]) -> None:
+    info = document["info"]
+    assert info["version"].startswith("4.90.4-conformance.")
+    versions = " ".join(source["version"] for source in info["x-sources"])
+    for version in ("3.59.0", "4.84.1", "4.90.4"):
+        assert version in versions
