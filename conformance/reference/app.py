@@ -1,0 +1,64 @@
+"""The reference ibl-data-manager server: a Starlette app over the SQLite store.
+
+``build_app(database=":memory:", keys=None)`` returns the app; ``app.state.store`` is the
+:class:`~.store.Store` and ``app.state.keys`` the :class:`ReferenceKeys` it accepts. A file
+database that already holds data keeps it (restart without losing data); an empty one is seeded
+with :mod:`.fixtures`.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import ReferenceKeys
+from .errors import EXCEPTION_HANDLERS
+from .fixtures import PROBE_PATH
+from .routes import all_routes
+from .store import Store
+
+__all__ = ["ReferenceKeys", "build_app"]
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class WriteCounter:
+    """Counts every successful (2xx) non-GET API request, for the probe's ``writes``."""
+
+    def __init__(self, app: ASGIApp, store: Store) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or scope["method"] in READ_METHODS
+                or path == PROBE_PATH or path.startswith(PROBE_PATH + "/")):
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if 200 <= status < 300:
+            self.store.count_write()
+
+
+def build_app(database: str = ":memory:", keys: ReferenceKeys | None = None) -> Starlette:
+    """Build the reference app over ``database`` (a path or ``:memory:``)."""
+    store = Store(database)
+    keys = keys or ReferenceKeys.generate()
+    app = Starlette(
+        routes=all_routes(),
+        middleware=[Middleware(WriteCounter, store=store)],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+    )
+    app.router.redirect_slashes = False
+    app.state.store = store
+    app.state.keys = keys
+    return app

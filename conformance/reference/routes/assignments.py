@@ -1,0 +1,321 @@
+"""Program license assignments (single and group) and user license assignments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ..auth import Caller, authenticate, require_admin, require_platform, resolve_platform_hint
+from ..errors import ApiError, BadRequest, NotFound
+from ..store import ASSIGNMENT_SORT, GROUP_ASSIGNMENT_SORT, PROGRAM_ASSIGNMENT_SORT, Store
+from ..validation import Body, QueryParams, catalog_page, read_body
+from ._common import route
+
+
+# ---------------------------------------------------------------------------- presenters
+
+def present_program_assignment(a: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": a["id"],
+        "user_id": a["user_id"],
+        "username": a["username"],
+        "name": a["user_name"],
+        "email": a["email"],
+        "active": a["active"],
+        "fulfilled": a["fulfilled"],
+        "direct": a["direct"],
+    }
+    if a["redirect_to"] is not None:  # not nullable in the published schema: omitted when unset
+        body["redirect_to"] = a["redirect_to"]
+    body.update({
+        "metadata": a["metadata"],
+        "created": a["created"],
+        "modified": a["modified"],
+        "license_id": a["license_id"],
+        "license_name": a["license_name"],
+        "program_key": a["program_key"],
+    })
+    return body
+
+
+def present_user_assignment(a: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": a["id"],
+        "user_id": a["user_id"],
+        "username": a["username"],
+        "email": a["email"],
+        "active": a["active"],
+        "fulfilled": a["fulfilled"],
+        "redirect_to": a["redirect_to"],
+        "metadata": a["metadata"],
+        "license_id": a["license_id"],
+        "license_name": a["license_name"],
+        "platform_key": a["platform_key"],
+    }
+
+
+def present_group_assignment(a: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": a["id"],
+        "group_id": a["group_id"],
+        "group_name": a["group_name"],
+        "active": a["active"],
+        "fulfilled": a["fulfilled"],
+        "redirect_to": a["redirect_to"],
+        "metadata": a["metadata"],
+        "created": a["created"],
+        "modified": a["modified"],
+        "license_id": a["license_id"],
+        "license_name": a["license_name"],
+        "program_key": a["program_key"],
+        "program_name": a["program_name"],
+        "user_count": a["user_count"],
+        "assigned_count": a["assigned_count"],
+    }
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def license_scope(store: Store, caller: Caller, kind: str, license_id: int, *, platform_key: str | None,
+                  platform_org: str | None, missing_status: int) -> dict[str, Any]:
+    """The license an assignment operation works on, after the tenant checks.
+
+    A platform hint the caller does not administer is 403; an unknown license is
+    ``missing_status`` (400 on list operations, which document no 404; 404 elsewhere); a license
+    on a platform the caller does not administer is 403; a hint naming another platform than the
+    license's is 400.
+    """
+    hint = resolve_platform_hint(store, caller, platform_key=platform_key, platform_org=platform_org)
+    license = store.get_license(kind, license_id)
+    if license is None:
+        raise ApiError(f"No {kind} license with id {license_id}.", missing_status)
+    require_platform(store, caller, {"id": license["platform_id"]})
+    if hint is not None and hint["id"] != license["platform_id"]:
+        raise BadRequest(f"License {license_id} does not belong to platform '{hint['key']}'.")
+    return license
+
+
+def body_license_id(body: Body, q: QueryParams) -> int:
+    """``license_id`` from the body and/or the query (the published document requires both)."""
+    from_body = body.int("license_id")
+    from_query = q.int("license_id")
+    if from_body is not None and from_query is not None and from_body != from_query:
+        raise BadRequest("license_id in the body and in the query differ.")
+    license_id = from_body if from_body is not None else from_query
+    if license_id is None:
+        raise BadRequest("Field 'license_id' is required.")
+    return license_id
+
+
+def resolve_assignee(store: Store, platform_id: int, *, user_id: int | None, email: str | None,
+                     username: str | None) -> dict[str, Any]:
+    """The user named by user_id / email / username; 404 when unknown on the license's platform."""
+    if user_id is None and email is None and username is None:
+        raise BadRequest("One of user_id or email is required.")
+    found: dict[int, dict[str, Any]] = {}
+    for label, value, lookup in (("user_id", user_id, store.get_user), ("email", email, store.find_user_by_email),
+                                 ("username", username, store.find_user_by_username)):
+        if value is None:
+            continue
+        user = lookup(value)  # type: ignore[operator]
+        if user is None or not store.is_platform_member(platform_id, user["id"]):
+            raise NotFound(f"No user with {label}={value!r} on this platform.")
+        found[user["id"]] = user
+    if len(found) > 1:
+        raise BadRequest("user_id, email and username name different users.")
+    return next(iter(found.values()))
+
+
+def assignment_fields(body: Body, *, with_direct: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "active": body.bool("active"),
+        "fulfilled": body.bool("fulfilled"),
+        "metadata": body.dict("metadata"),
+    }
+    if with_direct:
+        fields["direct"] = body.bool("direct")
+    if body.has("redirect_to"):
+        fields["redirect_to"] = body.str("redirect_to", nullable=True, allow_empty=True)
+    return fields
+
+
+def deleted(message: str, **ids: int) -> JSONResponse:
+    return JSONResponse({"success": True, "message": message, **ids})
+
+
+# ---------------------------------------------------------------------------- program assignments
+
+async def program_assignment_list(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    license_id = q.int("license_id", required=True)
+    page, page_size = q.pagination()
+    sort = q.sort(PROGRAM_ASSIGNMENT_SORT, "id")
+    filters = {"active": q.bool("active"), "fulfilled": q.bool("fulfilled"), "user_id": q.int("user_id"),
+               "email": q.email("email")}
+    assert license_id is not None
+    license = license_scope(store, caller, "program", license_id, platform_key=q.str("platform_key"),
+                            platform_org=q.str("platform_org"), missing_status=400)
+    count, rows = store.list_program_assignments(license["id"], filters=filters, sort=sort,
+                                                 offset=(page - 1) * page_size, limit=page_size)
+    return JSONResponse(catalog_page(request, count, page, page_size, [present_program_assignment(r) for r in rows]))
+
+
+async def program_assignment_create(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    body = await read_body(request)
+    license_id = body_license_id(body, q)
+    user_id = body.int("user_id")
+    email = body.email("email")
+    username = body.str("username")
+    fields = assignment_fields(body, with_direct=True)
+    platform_key = body.str("platform_key") or q.str("platform_key")
+    platform_org = body.str("platform_org") or q.str("platform_org")
+    license = license_scope(store, caller, "program", license_id, platform_key=platform_key,
+                            platform_org=platform_org, missing_status=404)
+    user = resolve_assignee(store, license["platform_id"], user_id=user_id, email=email, username=username)
+    assignment = store.assign_program_license(license["id"], user["id"], fields)
+    return JSONResponse(present_program_assignment(assignment))
+
+
+async def program_assignment_delete(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    assignment_id = q.int("assignment_id", required=True)
+    license_id = q.int("license_id", required=True)
+    q.bool("active"), q.bool("fulfilled"), q.int("user_id"), q.email("email"), q.pagination()
+    assert assignment_id is not None and license_id is not None
+    license = license_scope(store, caller, "program", license_id, platform_key=q.str("platform_key"),
+                            platform_org=q.str("platform_org"), missing_status=404)
+    if not store.delete_program_assignment(license["id"], assignment_id):
+        raise NotFound(f"No assignment {assignment_id} on program license {license_id}.")
+    return deleted("Assignment deleted.", assignment_id=assignment_id, license_id=license_id)
+
+
+# ---------------------------------------------------------------------------- group assignments
+
+async def group_assignment_list(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    license_id = q.int("license_id", required=True)
+    page, page_size = q.pagination()
+    sort = q.sort(GROUP_ASSIGNMENT_SORT, "id")
+    filters = {"active": q.bool("active"), "fulfilled": q.bool("fulfilled"), "group_id": q.int("group_id")}
+    assert license_id is not None
+    license = license_scope(store, caller, "program", license_id, platform_key=q.str("platform_key"),
+                            platform_org=q.str("platform_org"), missing_status=400)
+    count, rows = store.list_group_assignments(license["id"], filters=filters, sort=sort,
+                                               offset=(page - 1) * page_size, limit=page_size)
+    return JSONResponse(catalog_page(request, count, page, page_size, [present_group_assignment(r) for r in rows]))
+
+
+async def group_assignment_create(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    body = await read_body(request)
+    license_id = body_license_id(body, q)
+    group_id = body.int("group_id", required=True)
+    fields = assignment_fields(body, with_direct=False)
+    platform_key = body.str("platform_key") or q.str("platform_key")
+    platform_org = body.str("platform_org") or q.str("platform_org")
+    license = license_scope(store, caller, "program", license_id, platform_key=platform_key,
+                            platform_org=platform_org, missing_status=404)
+    group = store.get_group(group_id)
+    if group is None or group["platform_id"] != license["platform_id"] or store.is_hidden_group(group):
+        raise NotFound(f"No group {group_id} on this platform.")
+    assignment = store.assign_group(license["id"], group["id"], fields)
+    return JSONResponse(present_group_assignment(assignment))
+
+
+async def group_assignment_delete(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    assignment_id = q.int("assignment_id", required=True)
+    license_id = q.int("license_id", required=True)
+    remove_user_assignments = q.bool("remove_user_assignments", default=True)
+    q.bool("active"), q.bool("fulfilled"), q.int("group_id"), q.pagination()
+    assert assignment_id is not None and license_id is not None
+    license = license_scope(store, caller, "program", license_id, platform_key=q.str("platform_key"),
+                            platform_org=q.str("platform_org"), missing_status=404)
+    if not store.delete_group_assignment(license["id"], assignment_id, bool(remove_user_assignments)):
+        raise NotFound(f"No group assignment {assignment_id} on program license {license_id}.")
+    return deleted("Group assignment deleted.", assignment_id=assignment_id, license_id=license_id)
+
+
+# ---------------------------------------------------------------------------- user license assignments
+
+async def user_assignment_list(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    license_id = q.int("license_id", required=True)
+    page, page_size = q.pagination()
+    sort = q.sort(ASSIGNMENT_SORT, "id")
+    assert license_id is not None
+    license = license_scope(store, caller, "user", license_id, platform_key=q.str("platform_key"),
+                            platform_org=q.str("platform_org"), missing_status=400)
+    count, rows = store.list_user_assignments(license["id"], sort=sort, offset=(page - 1) * page_size,
+                                              limit=page_size)
+    return JSONResponse(catalog_page(request, count, page, page_size, [present_user_assignment(r) for r in rows]))
+
+
+async def user_assignment_create(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    body = await read_body(request)
+    license_id = body_license_id(body, q)
+    user_id = body.int("user_id")
+    email = body.email("email")
+    username = body.str("username")
+    fields = assignment_fields(body, with_direct=False)
+    platform_key = body.str("platform_key") or q.str("platform_key")
+    platform_org = body.str("platform_org") or q.str("platform_org")
+    license = license_scope(store, caller, "user", license_id, platform_key=platform_key,
+                            platform_org=platform_org, missing_status=404)
+    user = resolve_assignee(store, license["platform_id"], user_id=user_id, email=email, username=username)
+    assignment = store.assign_user_license(license["id"], user["id"], fields)
+    return JSONResponse(present_user_assignment(assignment))
+
+
+async def user_assignment_delete(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    assignment_id = q.int("assignment_id", required=True)
+    license_id = q.int("license_id", required=True)
+    q.pagination()
+    assert assignment_id is not None and license_id is not None
+    license = license_scope(store, caller, "user", license_id, platform_key=q.str("platform_key"),
+                            platform_org=q.str("platform_org"), missing_status=404)
+    if not store.delete_user_assignment(license["id"], assignment_id):
+        raise NotFound(f"No assignment {assignment_id} on user license {license_id}.")
+    return deleted("Assignment deleted.", assignment_id=assignment_id, license_id=license_id)
+
+
+routes = [
+    route("/api/catalog/licenses/program/assignment/", get=program_assignment_list,
+          post=program_assignment_create, delete=program_assignment_delete),
+    route("/api/catalog/licenses/program/assignment/group/", get=group_assignment_list,
+          post=group_assignment_create, delete=group_assignment_delete),
+    route("/api/catalog/licenses/user/assignment/", get=user_assignment_list,
+          post=user_assignment_create, delete=user_assignment_delete),
+]

@@ -1,0 +1,148 @@
+"""Credentials of an org: envelope answers ``{"status": {...}, "result": ...}``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..auth import authenticate, require_admin, require_platform
+from ..errors import NotFound
+from ..store import Store
+from ..validation import MAX_PAGE_SIZE, Body, QueryParams, page_bounds, page_url, read_body
+from ._common import route
+
+STRING_FIELDS = ("description", "html_template", "css_template", "icon_image", "background_image",
+                 "thumbnail_image", "criteria_url", "criteria_text", "issuing_signal", "course", "program",
+                 "credential_type", "issuer")
+
+
+def present_credential(c: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "credential_id": c["credential_id"],
+        "credential_url": c["credential_url"],
+        "name": c["name"],
+        "credential_type": c["credential_type"],
+        "issuer": c["issuer"],
+        "issued_on": c["issued_on"],
+        "expires_at": c["expires_at"],
+        "revoked": c["revoked"],
+        "description": c["description"],
+        "course": c["course"],
+        "program": c["program"],
+    }
+
+
+def envelope(description: str, result: Any) -> dict[str, Any]:
+    return {"status": {"success": True, "description": description}, "result": result}
+
+
+def _org_platform(request: Request, q: QueryParams) -> dict[str, Any]:
+    """The platform of the org: ``platform_org`` in the query wins over the path; unknown is 404."""
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    org = q.str("platform_org") or request.path_params["org"]
+    platform = store.get_platform_by_org(org)
+    if platform is None:
+        raise NotFound(f"No platform with org {org!r}.")
+    require_platform(store, caller, platform)
+    return platform
+
+
+def _credential_fields(body: Body, *, creating: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if creating or body.has("name"):
+        fields["name"] = body.str("name", required=creating)
+    if body.has("credential_id"):
+        fields["credential_id"] = body.str("credential_id")
+    if body.has("credential_url"):
+        fields["credential_url"] = body.str("credential_url", allow_empty=True)
+    if body.has("revoked"):
+        fields["revoked"] = body.bool("revoked")
+    for name in ("issued_on", "expires_at"):
+        if body.has(name):
+            fields[name] = body.datetime(name, nullable=True)
+    for name in STRING_FIELDS:
+        if body.has(name):
+            fields[name] = body.str(name, nullable=True, allow_empty=True)
+    return fields
+
+
+async def credential_list(request: Request) -> JSONResponse:
+    q = QueryParams(request)
+    platform = _org_platform(request, q)
+    page, page_size = q.pagination()
+    search, course, program = q.str("search"), q.str("course"), q.str("program")
+    store: Store = request.app.state.store
+    count, rows = store.list_credentials(platform["id"], search=search, course=course, program=program,
+                                         offset=(page - 1) * page_size, limit=page_size)
+    _, has_next, previous = page_bounds(count, page, page_size)
+    return JSONResponse(envelope("Ok", {
+        "next": page_url(request, page + 1) if has_next else None,
+        "previous": page_url(request, previous) if previous else None,
+        "count": count,
+        "data": [present_credential(r) for r in rows],
+        "num_pages": max(1, math.ceil(count / page_size)),
+        "page_number": page,
+        "max_page_size": MAX_PAGE_SIZE,
+    }))
+
+
+async def credential_create(request: Request) -> JSONResponse:
+    q = QueryParams(request)
+    platform = _org_platform(request, q)
+    body = await read_body(request)
+    fields = _credential_fields(body, creating=True)
+    store: Store = request.app.state.store
+    base = str(request.base_url).rstrip("/")
+    org, user_id = request.path_params["org"], request.path_params["user_id"]
+
+    def url_for(credential_id: str) -> str:
+        return f"{base}/api/credentials/orgs/{quote(org, safe='')}/users/{quote(user_id, safe='')}/" \
+               f"{quote(credential_id, safe='')}"
+
+    credential = store.create_credential(platform["id"], fields, url_for)
+    return JSONResponse(envelope("Created", present_credential(credential)))
+
+
+async def credential_retrieve(request: Request) -> JSONResponse:
+    q = QueryParams(request)
+    platform = _org_platform(request, q)
+    store: Store = request.app.state.store
+    credential = store.get_credential(platform["id"], request.path_params["entity_id"])
+    if credential is None:
+        raise NotFound("Credential not found.")
+    return JSONResponse(envelope("Ok", present_credential(credential)))
+
+
+async def credential_update(request: Request) -> JSONResponse:
+    q = QueryParams(request)
+    platform = _org_platform(request, q)
+    body = await read_body(request)
+    fields = _credential_fields(body, creating=False)
+    fields.pop("credential_id", None)  # the entity is named by the path; its id never changes
+    store: Store = request.app.state.store
+    credential = store.update_credential(platform["id"], request.path_params["entity_id"], fields)
+    if credential is None:
+        raise NotFound("Credential not found.")
+    return JSONResponse(envelope("Updated", present_credential(credential)))
+
+
+async def credential_delete(request: Request) -> Response:
+    q = QueryParams(request)
+    platform = _org_platform(request, q)
+    store: Store = request.app.state.store
+    if not store.delete_credential(platform["id"], request.path_params["entity_id"]):
+        raise NotFound("Credential not found.")
+    return Response(status_code=204)
+
+
+routes = [
+    route("/api/credentials/orgs/{org}/users/{user_id}/", get=credential_list, post=credential_create),
+    route("/api/credentials/orgs/{org}/users/{user_id}/{entity_id}", get=credential_retrieve,
+          put=credential_update, delete=credential_delete),
+]

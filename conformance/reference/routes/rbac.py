@@ -1,0 +1,251 @@
+"""RBAC policies (CRUD), roles and groups (lists). DRF-style pages ``count, next, previous, results``.
+
+Internal policies are invisible: absent from lists, 404 to retrieve / PUT / PATCH / DELETE for
+every caller. A platform admin sees only its own platform's objects: another platform's policy is
+404, like a missing one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..auth import Caller, authenticate, require_admin, resolve_platform_hint
+from ..errors import BadRequest, Forbidden, NotFound
+from ..store import Store
+from ..validation import INT_MAX, Body, QueryParams, drf_page, read_body
+from ._common import route
+
+MEMBERSHIP_FIELDS = ("users_to_add", "users_to_remove", "groups_to_add", "groups_to_remove")
+
+
+def present_platform(store: Store, platform_id: int) -> dict[str, Any]:
+    platform = store.get_platform(platform_id)
+    assert platform is not None
+    return {"id": platform["id"], "key": platform["key"], "name": platform["name"]}
+
+
+def present_policy(store: Store, policy: dict[str, Any], *, include_users: bool = True,
+                   include_groups: bool = True) -> dict[str, Any]:
+    role = store.get_role(policy["role_id"])
+    assert role is not None
+    return {
+        "id": policy["id"],
+        "name": policy["name"],
+        "role": {"id": role["id"], "name": role["name"], "actions": role["actions"],
+                 "data_actions": role["data_actions"]},
+        "platform": present_platform(store, policy["platform_id"]),
+        "resources": policy["resources"],
+        "users": store.policy_users(policy["id"]) if include_users else [],
+        "groups": store.policy_groups(policy["id"]) if include_groups else [],
+        "is_internal": policy["is_internal"],
+    }
+
+
+def present_role(store: Store, role: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": role["id"],
+        "name": role["name"],
+        "platform": present_platform(store, role["platform_id"]),
+        "actions": role["actions"],
+        "data_actions": role["data_actions"],
+        "is_internal": role["is_internal"],
+    }
+
+
+def present_group(store: Store, group: dict[str, Any], *, include_users: bool = True) -> dict[str, Any]:
+    owner = store.get_user(group["owner_id"]) if group["owner_id"] is not None else None
+    return {
+        "id": group["id"],
+        "unique_id": group["unique_id"],
+        "platform": present_platform(store, group["platform_id"]),
+        "name": group["name"],
+        "description": group["description"],
+        "owner": ({"id": owner["id"], "username": owner["username"], "email": owner["email"]}
+                  if owner else {"id": 0, "username": None, "email": None}),
+        "users": store.group_users(group["id"]) if include_users else [],
+        "is_internal": bool(group["is_internal"]),
+    }
+
+
+def _list_scope(store: Store, caller: Caller, platform_key: str | None) -> list[int] | None:
+    """Platforms an RBAC list covers: the one named, else all the caller administers."""
+    if platform_key is not None:
+        platform = store.get_platform_by_key(platform_key)
+        if platform is None:
+            if caller.is_dm_admin:
+                return []
+            raise Forbidden(f"You do not have permission to access platform {platform_key!r}.")
+        if not store.can_administer(caller, platform["id"]):
+            raise Forbidden(f"You do not have permission to access platform {platform_key!r}.")
+        return [platform["id"]]
+    return None if caller.is_dm_admin else sorted(caller.admin_platform_ids)
+
+
+def _policy_for(request: Request, caller: Caller) -> dict[str, Any]:
+    """The visible policy named by the path, on a platform the caller administers; else 404."""
+    store: Store = request.app.state.store
+    raw = request.path_params["id"]
+    if not re.fullmatch(r"[0-9]{1,19}", raw) or int(raw) > INT_MAX:
+        raise NotFound("Policy not found.")
+    policy = store.get_visible_policy(int(raw))
+    if policy is None or not store.can_administer(caller, policy["platform_id"]):
+        raise NotFound("Policy not found.")
+    return policy
+
+
+def _same_platform(store: Store, policy: dict[str, Any], platform_key: str | None) -> None:
+    """A platform_key sent with a policy write must be the policy's platform (404 otherwise)."""
+    if platform_key is None:
+        return
+    platform = store.get_platform_by_key(platform_key)
+    if platform is None or platform["id"] != policy["platform_id"]:
+        raise NotFound(f"Policy not found on platform {platform_key!r}.")
+
+
+def _membership(body: Body) -> dict[str, list[int]]:
+    return {name: body.int_list(name, default=[]) for name in MEMBERSHIP_FIELDS}
+
+
+def _membership_kwargs(m: dict[str, list[int]]) -> dict[str, list[int]]:
+    return {"users_add": m["users_to_add"], "users_remove": m["users_to_remove"],
+            "groups_add": m["groups_to_add"], "groups_remove": m["groups_to_remove"]}
+
+
+# ---------------------------------------------------------------------------- policies
+
+async def policy_list(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    page, page_size = q.pagination()
+    filters = {"role_id": q.int("role_id"), "name": q.str("name"), "username": q.str("username"),
+               "email": q.str("email"), "group": q.str("group")}
+    include_users = q.bool("include_users", default=True)
+    include_groups = q.bool("include_groups", default=True)
+    platform_ids = _list_scope(store, caller, q.str("platform_key"))
+    count, rows = store.visible_policies(platform_ids=platform_ids, filters=filters,
+                                         offset=(page - 1) * page_size, limit=page_size)
+    results = [present_policy(store, p, include_users=bool(include_users), include_groups=bool(include_groups))
+               for p in rows]
+    return JSONResponse(drf_page(request, count, page, page_size, results))
+
+
+async def policy_create(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    body = await read_body(request)
+    platform_key = body.str("platform_key", required=True)
+    role_id = body.int("role_id", required=True)
+    resources = body.str_list("resources", required=True)
+    name = body.str("name", max_length=255)
+    membership = _membership(body)
+    platform = resolve_platform_hint(store, caller, platform_key=platform_key)
+    assert platform is not None
+    policy = store.create_policy(platform["id"], role_id, name, resources, **_membership_kwargs(membership))
+    return JSONResponse(present_policy(store, policy), status_code=201)
+
+
+async def policy_retrieve(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    policy = _policy_for(request, caller)
+    return JSONResponse(present_policy(store, policy))
+
+
+async def policy_update(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    policy = _policy_for(request, caller)
+    body = await read_body(request)
+    resources = body.str_list("resources", required=True)
+    role_id = body.int("role_id", required=True)
+    platform_key = body.str("platform_key", required=True)
+    name = body.str("name", max_length=255)
+    membership = _membership(body)
+    _same_platform(store, policy, platform_key)
+    changes = {"name": name, "resources": resources, "role_id": role_id}  # name None: a new UUID4
+    updated = store.update_policy(policy["id"], changes, **_membership_kwargs(membership))
+    return JSONResponse(present_policy(store, updated))
+
+
+async def policy_partial_update(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    policy = _policy_for(request, caller)
+    body = await read_body(request, required=False)
+    changes: dict[str, Any] = {}
+    if body.has("name"):
+        changes["name"] = body.str("name", max_length=255)
+    if body.has("resources"):
+        changes["resources"] = body.str_list("resources")
+    if body.has("role_id"):
+        changes["role_id"] = body.int("role_id")
+    platform_key = body.str("platform_key")
+    membership = _membership(body)
+    _same_platform(store, policy, platform_key)
+    updated = store.update_policy(policy["id"], changes, **_membership_kwargs(membership))
+    return JSONResponse(present_policy(store, updated))
+
+
+async def policy_delete(request: Request) -> Response:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    platform_key = q.str("platform_key")
+    if platform_key is None:
+        raise BadRequest("Query parameter 'platform_key' is required.")
+    policy = _policy_for(request, caller)
+    _same_platform(store, policy, platform_key)
+    if not store.delete_policy(policy["id"]):
+        raise NotFound("Policy not found.")
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------------- roles and groups
+
+async def role_list(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    page, page_size = q.pagination()
+    name = q.str("name")
+    platform_ids = _list_scope(store, caller, q.str("platform_key"))
+    count, rows = store.list_roles(platform_ids=platform_ids, name=name, offset=(page - 1) * page_size,
+                                   limit=page_size)
+    return JSONResponse(drf_page(request, count, page, page_size, [present_role(store, r) for r in rows]))
+
+
+async def group_list(request: Request) -> JSONResponse:
+    caller = authenticate(request)
+    require_admin(caller)
+    store: Store = request.app.state.store
+    q = QueryParams(request)
+    page, page_size = q.pagination()
+    filters = {"name": q.str("name"), "owner": q.str("owner"), "username": q.str("username"),
+               "email": q.str("email")}
+    include_users = q.bool("include_users", default=True)
+    platform_ids = _list_scope(store, caller, q.str("platform_key"))
+    count, rows = store.list_groups(platform_ids=platform_ids, filters=filters, offset=(page - 1) * page_size,
+                                    limit=page_size)
+    results = [present_group(store, g, include_users=bool(include_users)) for g in rows]
+    return JSONResponse(drf_page(request, count, page, page_size, results))
+
+
+routes = [
+    route("/api/core/rbac/policies/", get=policy_list, post=policy_create),
+    route("/api/core/rbac/policies/{id}/", get=policy_retrieve, put=policy_update, patch=policy_partial_update,
+          delete=policy_delete),
+    route("/api/core/rbac/roles/", get=role_list),
+    route("/api/core/rbac/groups/", get=group_list),
+]

@@ -1,0 +1,146 @@
+"""Run the reference app with uvicorn: in a background thread (:class:`ReferenceServer`) or in the
+foreground (:func:`serve`)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import httpx
+import uvicorn
+
+from .app import ReferenceKeys, build_app
+from .fixtures import PROBE_PATH
+
+
+def _config(app: object, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        ws="none",
+        server_header=False,
+        timeout_graceful_shutdown=2,
+    )
+
+
+class ReferenceServer:
+    """The reference server on a loopback port, in a background thread.
+
+    ``port=0`` picks a free port: the socket is bound here and handed to uvicorn, so there is no
+    window in which another process can take the port. ``start()`` returns once the server
+    answers HTTP.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, database: str = ":memory:",
+                 keys: ReferenceKeys | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.database = database
+        self.keys = keys or ReferenceKeys.generate()
+        self.app = build_app(database, self.keys)
+        self._app_closed = False
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def probe_url(self) -> str:
+        return self.base_url + PROBE_PATH
+
+    def start(self, timeout: float = 10.0) -> "ReferenceServer":
+        if self._thread is not None:
+            return self
+        if self._app_closed:  # restarted after stop(): a file database keeps its data
+            self.app = build_app(self.database, self.keys)
+            self._app_closed = False
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+            sock.listen(128)
+        except OSError:
+            sock.close()
+            raise
+        sock.set_inheritable(True)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        self._server = uvicorn.Server(_config(self.app, self.host, self.port))
+        self._thread = threading.Thread(target=self._run, name=f"reference-server-{self.port}", daemon=True)
+        self._thread.start()
+        self._wait_until_ready(timeout)
+        return self
+
+    def _run(self) -> None:
+        assert self._server is not None and self._socket is not None
+        try:
+            self._server.run(sockets=[self._socket])
+        except BaseException as exc:  # pragma: no cover - surfaced by start()
+            self._error = exc
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        assert self._server is not None and self._thread is not None
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive():
+                self.stop()
+                raise RuntimeError(f"the reference server failed to start: {self._error!r}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the reference server did not start in time")
+            time.sleep(0.005)
+        with httpx.Client(timeout=2.0) as client:
+            while True:
+                try:
+                    client.get(self.base_url + "/")
+                    return
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise RuntimeError("the reference server does not answer") from None
+                    time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+        if not self._app_closed:
+            self.app.state.store.close()
+            self._app_closed = True
+
+    def __enter__(self) -> "ReferenceServer":
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"ReferenceServer(base_url={self.base_url!r}, database={self.database!r})"
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, database: str = ":memory:",
+          keys: ReferenceKeys | None = None) -> None:
+    """Run the reference server in the foreground until Ctrl-C."""
+    app = build_app(database, keys or ReferenceKeys.generate())
+    try:
+        uvicorn.Server(_config(app, host, port)).run()
+    finally:
+        app.state.store.close()

@@ -1,0 +1,296 @@
+"""Input validation: query parameters, JSON bodies, dates, pagination and sorting.
+
+Every parse failure raises :class:`BadRequest` (400), so malformed input never reaches the store
+and never produces a 500. JSON body fields are typed strictly (an integer field refuses ``"5"``,
+``5.0`` and ``true``); query parameters are strings by nature and are parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import BadRequest
+
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+_MISSING = object()
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO 8601, UTC, second precision, ``Z`` suffix: ``2026-11-23T10:00:00Z``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_now() -> str:
+    return format_timestamp(datetime.now(timezone.utc))
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse a stored timestamp (always the format_timestamp shape) back to a datetime."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def normalize_datetime(name: str, value: Any) -> str:
+    """Validate an incoming date-time string and return it in the stored shape."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{name} must be an ISO 8601 date-time string.")
+    text = value.strip()
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return format_timestamp(parsed)
+    except (ValueError, OverflowError):
+        raise BadRequest(f"{name} must be an ISO 8601 date-time string.") from None
+
+
+def is_email(value: str) -> bool:
+    return bool(_EMAIL_RE.match(value))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid JSON constant {name}")
+
+
+class QueryParams:
+    """Typed access to the query string; present-but-empty values are refused (minLength 1)."""
+
+    def __init__(self, request: Request) -> None:
+        self._params = request.query_params
+
+    def has(self, name: str) -> bool:
+        return name in self._params
+
+    def str(self, name: str, *, required: bool = False) -> str | None:
+        value = self._params.get(name)
+        if value is None:
+            if required:
+                raise BadRequest(f"Query parameter '{name}' is required.")
+            return None
+        if value == "":
+            raise BadRequest(f"Query parameter '{name}' must not be empty.")
+        return value
+
+    def int(self, name: str, *, required: bool = False, minimum: int | None = None) -> int | None:
+        raw = self.str(name, required=required)
+        if raw is None:
+            return None
+        text = raw.strip()
+        if not re.fullmatch(r"[+-]?\d{1,25}", text):
+            raise BadRequest(f"Query parameter '{name}' must be an integer.")
+        value = int(text)
+        if value < INT_MIN or value > INT_MAX:
+            raise BadRequest(f"Query parameter '{name}' is out of range.")
+        if minimum is not None and value < minimum:
+            raise BadRequest(f"Query parameter '{name}' must be at least {minimum}.")
+        return value
+
+    def bool(self, name: str, *, default: bool | None = None) -> bool | None:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise BadRequest(f"Query parameter '{name}' must be a boolean (true or false).")
+
+    def email(self, name: str) -> str | None:
+        raw = self.str(name)
+        if raw is not None and not is_email(raw):
+            raise BadRequest(f"Query parameter '{name}' must be an email address.")
+        return raw
+
+    def pagination(self) -> tuple[int, int]:
+        page = self.int("page", minimum=1)
+        page_size = self.int("page_size", minimum=1)
+        return page or 1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+    def sort(self, allowed: dict[str, str], default: str) -> tuple[str, bool]:
+        """Return (SQL column, descending) for the ``sort`` parameter; 400 for unknown fields."""
+        raw = self.str("sort") or default
+        field = raw.strip()
+        descending = field.startswith("-")
+        if descending:
+            field = field[1:]
+        if field not in allowed:
+            raise BadRequest(
+                f"Unknown sort field '{raw}'. Allowed: {', '.join(sorted(allowed))} (prefix '-' to descend)."
+            )
+        return allowed[field], descending
+
+
+class Body:
+    """Typed access to a JSON object body."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def raw(self, name: str, default: Any = None) -> Any:
+        return self.data.get(name, default)
+
+    def _get(self, name: str, required: bool, nullable: bool) -> Any:
+        if name not in self.data:
+            if required:
+                raise BadRequest(f"Field '{name}' is required.")
+            return _MISSING
+        value = self.data[name]
+        if value is None:
+            if nullable:
+                return None
+            raise BadRequest(f"Field '{name}' may not be null.")
+        return value
+
+    def str(self, name: str, *, required: bool = False, nullable: bool = False,
+            allow_empty: bool = False, max_length: int | None = None, default: Any = None) -> Any:
+        value = self._get(name, required, nullable)
+        if value is _MISSING:
+            return default
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise BadRequest(f"Field '{name}' must be a string.")
+        if not allow_empty and value.strip() == "":
+            if required:
+                raise BadRequest(f"Field '{name}' may not be blank.")
+            raise BadRequest(f"Field '{name}' may not be blank.")
+        if max_length is not None and len(value) > max_length:
+            raise BadRequest(f"Field '{name}' must be at most {max_length} characters.")
+        return value
+
+    def int(self, name: str, *, required: bool = False, nullable: bool = False,
+            minimum: int | None = None, default: Any = None) -> Any:
+        value = self._get(name, required, nullable)
+        if value is _MISSING:
+            return default
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadRequest(f"Field '{name}' must be an integer.")
+        if value < INT_MIN or value > INT_MAX:
+            raise BadRequest(f"Field '{name}' is out of range.")
+        if minimum is not None and value < minimum:
+            raise BadRequest(f"Field '{name}' must be at least {minimum}.")
+        return value
+
+    def bool(self, name: str, *, required: bool = False, default: Any = None) -> Any:
+        value = self._get(name, required, False)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, bool):
+            raise BadRequest(f"Field '{name}' must be a boolean.")
+        return value
+
+    def dict(self, name: str, *, required: bool = False, nullable: bool = False, default: Any = None) -> Any:
+        value = self._get(name, required, nullable)
+        if value is _MISSING:
+            return default
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise BadRequest(f"Field '{name}' must be a JSON object.")
+        return value
+
+    def int_list(self, name: str, *, required: bool = False, default: Any = None) -> Any:
+        value = self._get(name, required, False)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, list):
+            raise BadRequest(f"Field '{name}' must be a list of integers.")
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int) or not INT_MIN <= item <= INT_MAX:
+                raise BadRequest(f"Field '{name}' must be a list of integers.")
+        return list(dict.fromkeys(value))
+
+    def str_list(self, name: str, *, required: bool = False, default: Any = None) -> Any:
+        value = self._get(name, required, False)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise BadRequest(f"Field '{name}' must be a list of strings.")
+        return value
+
+    def datetime(self, name: str, *, required: bool = False, nullable: bool = False, default: Any = None) -> Any:
+        value = self._get(name, required, nullable)
+        if value is _MISSING:
+            return default
+        if value is None:
+            return None
+        return normalize_datetime(name, value)
+
+    def email(self, name: str, *, required: bool = False) -> str | None:
+        value = self.str(name, required=required)
+        if value is not None and not is_email(value):
+            raise BadRequest(f"Field '{name}' must be an email address.")
+        return value
+
+
+async def read_body(request: Request, *, required: bool = True) -> Body:
+    """Parse the request body as a JSON object (400 for invalid JSON or a non-object)."""
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise BadRequest("A JSON object request body is required.")
+        return Body({})
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return Body(data)
+
+
+def page_url(request: Request, page: int) -> str:
+    return str(request.url.include_query_params(page=page))
+
+
+def page_bounds(count: int, page: int, page_size: int) -> tuple[int, bool, int | None]:
+    """(offset, has_next, previous page number or None)."""
+    offset = (page - 1) * page_size
+    has_next = offset + page_size < count
+    last_page = max(1, math.ceil(count / page_size))
+    previous = min(page - 1, last_page) if page > 1 else None
+    return offset, has_next, previous
+
+
+def catalog_page(request: Request, count: int, page: int, page_size: int, results: list[Any]) -> dict[str, Any]:
+    """Catalog list body: ``count``, ``next_page``, ``previous_page``, ``results``."""
+    _, has_next, previous = page_bounds(count, page, page_size)
+    return {
+        "count": count,
+        "next_page": page_url(request, page + 1) if has_next else None,
+        "previous_page": page_url(request, previous) if previous else None,
+        "results": results,
+    }
+
+
+def drf_page(request: Request, count: int, page: int, page_size: int, results: list[Any]) -> dict[str, Any]:
+    """RBAC list body (DRF style): ``count``, ``next``, ``previous``, ``results``."""
+    _, has_next, previous = page_bounds(count, page, page_size)
+    return {
+        "count": count,
+        "next": page_url(request, page + 1) if has_next else None,
+        "previous": page_url(request, previous) if previous else None,
+        "results": results,
+    }
