@@ -3,9 +3,11 @@ foreground (:func:`serve`)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from types import TracebackType
 
 import httpx
@@ -28,6 +30,20 @@ def _config(app: object, host: str, port: int) -> uvicorn.Config:
         server_header=False,
         timeout_graceful_shutdown=2,
     )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port); port 0 picks a free port, race-free."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class ReferenceServer:
@@ -66,16 +82,7 @@ class ReferenceServer:
         if self._app_closed:  # restarted after stop(): a file database keeps its data
             self.app = build_app(self.database, self.keys)
             self._app_closed = False
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-            sock.listen(128)
-        except OSError:
-            sock.close()
-            raise
-        sock.set_inheritable(True)
+        sock = _bind(self.host, self.port)
         self._socket = sock
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(_config(self.app, self.host, self.port))
@@ -136,11 +143,55 @@ class ReferenceServer:
         return f"ReferenceServer(base_url={self.base_url!r}, database={self.database!r})"
 
 
+# environment variables the suite's own config reads the keys from (conformance.config)
+KEY_VARIABLES = {
+    "dm_admin": "CONFORMANCE_DM_ADMIN_KEY",
+    "platform_admin": "CONFORMANCE_PLATFORM_ADMIN_KEY",
+    "other_platform_admin": "CONFORMANCE_OTHER_ADMIN_KEY",
+    "learner": "CONFORMANCE_LEARNER_KEY",
+}
+
+
+def keys_from_environment(environ: Mapping[str, str] | None = None) -> tuple[ReferenceKeys, list[str]]:
+    """Keys from the CONFORMANCE_*_KEY variables; a missing one is generated.
+
+    Returns the keys and the roles whose key was generated.
+    """
+    environ = os.environ if environ is None else environ
+    generated = ReferenceKeys.generate().as_mapping()
+    values, made = {}, []
+    for role, variable in KEY_VARIABLES.items():
+        value = environ.get(variable, "").strip()
+        if value:
+            values[role] = value
+        else:
+            values[role] = generated[role]
+            made.append(role)
+    return ReferenceKeys(**values), made
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, database: str = ":memory:",
           keys: ReferenceKeys | None = None) -> None:
-    """Run the reference server in the foreground until Ctrl-C."""
-    app = build_app(database, keys or ReferenceKeys.generate())
+    """Run the reference server in the foreground until Ctrl-C.
+
+    Without ``keys``, the keys come from the CONFORMANCE_*_KEY environment variables; those not
+    set are generated and printed once on stdout (as ``export`` lines, so a suite run in another
+    shell can use them). Nothing else ever shows a key.
+    """
+    if keys is None:
+        keys, generated = keys_from_environment()
+        if generated:
+            print("reference keys (generated for this run):", flush=True)
+            for role in generated:
+                print(f"  export {KEY_VARIABLES[role]}={getattr(keys, role)}", flush=True)
+    app = build_app(database, keys)
+    sock = _bind(host, port)
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"reference ibl-data-manager on http://{shown}:{port} (probe at {PROBE_PATH}); Ctrl-C stops it",
+          flush=True)
     try:
-        uvicorn.Server(_config(app, host, port)).run()
+        uvicorn.Server(_config(app, host, port)).run(sockets=[sock])
     finally:
+        sock.close()
         app.state.store.close()
