@@ -652,7 +652,7 @@ class Store:
 
     def list_licenses(self, kind: str, *, platform_ids: list[int] | None, filters: dict[str, Any],
                       sort: tuple[str, bool], offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, from_rest = self._license_select(kind).partition(" FROM ")
+        select, _, from_rest = self._license_select(kind).rpartition(" FROM ")
         where, params = ["1 = 1"], []
         if platform_ids is not None:
             if not platform_ids:
@@ -758,7 +758,7 @@ class Store:
 
     def list_program_assignments(self, license_id: int, *, filters: dict[str, Any], sort: tuple[str, bool],
                                  offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, rest = self._PA_SELECT.partition(" FROM ")
+        select, _, rest = self._PA_SELECT.rpartition(" FROM ")
         where, params = ["a.license_id = ?"], [license_id]
         for flag in ("active", "fulfilled"):
             if filters.get(flag) is not None:
@@ -880,7 +880,7 @@ class Store:
 
     def list_group_assignments(self, license_id: int, *, filters: dict[str, Any], sort: tuple[str, bool],
                                offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, rest = self._GA_SELECT.partition(" FROM ")
+        select, _, rest = self._GA_SELECT.rpartition(" FROM ")
         where, params = ["a.license_id = ?"], [license_id]
         for flag in ("active", "fulfilled"):
             if filters.get(flag) is not None:
@@ -960,7 +960,7 @@ class Store:
 
     def list_user_assignments(self, license_id: int, *, sort: tuple[str, bool], offset: int,
                               limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, rest = self._UA_SELECT.partition(" FROM ")
+        select, _, rest = self._UA_SELECT.rpartition(" FROM ")
         count, rows = self._page(select, f"FROM {rest} WHERE a.license_id = ?", [license_id],
                                  self._order(sort, "a.id"), offset, limit)
         return count, [self._assignment_from_row(r) for r in rows]
@@ -1074,7 +1074,7 @@ class Store:
 
     def list_program_suggestions(self, platform_id: int, *, query: str | None, sort: tuple[str, bool],
                                  offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, rest = self._PS_SELECT.partition(" FROM ")
+        select, _, rest = self._PS_SELECT.rpartition(" FROM ")
         where, params = ["s.platform_id = ?"], [platform_id]
         if query is not None:
             where.append("(instr(lower(u.username), lower(?)) > 0 OR instr(lower(u.name), lower(?)) > 0 "
@@ -1139,7 +1139,7 @@ class Store:
 
     def list_group_suggestions(self, platform_id: int, *, query: str | None, sort: tuple[str, bool],
                                offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, rest = self._GS_SELECT.partition(" FROM ")
+        select, _, rest = self._GS_SELECT.rpartition(" FROM ")
         where, params = ["s.platform_id = ?"], [platform_id]
         if query is not None:
             where.append("(instr(lower(g.name), lower(?)) > 0 OR instr(lower(s.program_key), lower(?)) > 0 "
