@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`conformance spec | head`)
+        sys.stderr.close()
+        return EXIT_CONFORMANT
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -51,6 +51,7 @@ def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str
     report_dir = settings.report_dir
     args = ["-c", str(Path(__file__).with_name("suite.ini")), "--rootdir", str(Path.cwd()),
             f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2", "-o", "junit_suite_name=ibl-conformance",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "-q" if not quiet else "-qq", "-rfE", "--pyargs", *SUITE_PACKAGES]
     if config_file:
         args.append(f"--conformance-config={config_file}")

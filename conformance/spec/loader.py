@@ -80,7 +80,8 @@ def load_contract(path: Path | None = None) -> Contract:
         validate(document)
     except OpenAPIValidationError as exc:
         pointer = "/" + "/".join(str(p) for p in exc.path) if getattr(exc, "path", None) else ""
-        raise SpecError(f"contract {path} is invalid at {pointer or 'the top level'}: {exc.message}") from None
+        message = str(exc.message).splitlines()[0]
+        raise SpecError(f"contract {path} is invalid at {pointer or 'the top level'}: {message}") from None
     except Exception as exc:  # the validator raises several families (ref resolution, etc.)
         raise SpecError(f"contract {path} is invalid: {str(exc).splitlines()[0]}") from None
     return Contract(path=path, document=document)
