@@ -258,6 +258,10 @@ async def read_body(request: Request, *, required: bool = True) -> Body:
         raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    try:  # a lone surrogate (e.g. "\\ud800") is valid JSON but no valid text
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("The request body contains invalid Unicode text.") from None
     return Body(data)
 
 

@@ -1,0 +1,133 @@
+"""Malformed input never gives a 500 or an HTML page: always a JSON error with a documented status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.reference import fixtures as fx
+
+from .conftest import Api
+
+OPERATIONS = [
+    ("GET", "/api/catalog/licenses/program/"),
+    ("POST", "/api/catalog/licenses/program/create/"),
+    ("POST", "/api/catalog/licenses/program/update/"),
+    ("GET", "/api/catalog/licenses/program/assignment/"),
+    ("POST", "/api/catalog/licenses/program/assignment/"),
+    ("DELETE", "/api/catalog/licenses/program/assignment/"),
+    ("GET", "/api/catalog/licenses/program/assignment/group/"),
+    ("POST", "/api/catalog/licenses/program/assignment/group/"),
+    ("DELETE", "/api/catalog/licenses/program/assignment/group/"),
+    ("GET", "/api/catalog/licenses/user/"),
+    ("POST", "/api/catalog/licenses/user/create/"),
+    ("POST", "/api/catalog/licenses/user/update/"),
+    ("GET", "/api/catalog/licenses/user/assignment/"),
+    ("POST", "/api/catalog/licenses/user/assignment/"),
+    ("DELETE", "/api/catalog/licenses/user/assignment/"),
+    ("GET", "/api/catalog/suggestions/program/manage/"),
+    ("POST", "/api/catalog/suggestions/program/manage/"),
+    ("DELETE", "/api/catalog/suggestions/program/manage/"),
+    ("POST", "/api/catalog/suggestions/program/manage/bulk/"),
+    ("GET", "/api/catalog/suggestions/program/manage/group/"),
+    ("POST", "/api/catalog/suggestions/program/manage/group/"),
+    ("DELETE", "/api/catalog/suggestions/program/manage/group/"),
+    ("GET", "/api/core/rbac/policies/"),
+    ("POST", "/api/core/rbac/policies/"),
+    ("GET", "/api/core/rbac/policies/1/"),
+    ("PUT", "/api/core/rbac/policies/1/"),
+    ("PATCH", "/api/core/rbac/policies/1/"),
+    ("DELETE", "/api/core/rbac/policies/1/"),
+    ("GET", "/api/core/rbac/roles/"),
+    ("GET", "/api/core/rbac/groups/"),
+    ("GET", "/api/credentials/orgs/alpha/users/101/"),
+    ("POST", "/api/credentials/orgs/alpha/users/101/"),
+    ("GET", "/api/credentials/orgs/alpha/users/101/c-1"),
+    ("PUT", "/api/credentials/orgs/alpha/users/101/c-1"),
+    ("DELETE", "/api/credentials/orgs/alpha/users/101/c-1"),
+]
+assert len(OPERATIONS) == 35
+
+RAW_BODIES = [b"{", b"[]", b"[1, 2]", b'"text"', b"42", b"null", b"true", b"NaN", b'{"a": NaN}',
+              b'{"count": Infinity}', b"\xff\xfe\x00", b"{" * 5000 + b"}" * 5000, "{\"name\": \"\u00e9\u2603\"}".encode(),
+              b'{"license_id": 1' + b"0" * 5000 + b"}",
+              b'{"platform_key": "\\ud800", "name": "\\udc00x"}', b'{"\\ud800": 1}']
+
+WEIRD_VALUES: list[Any] = [None, True, -1, 0, 2**63, -(2**63) - 1, 10**40, 1.5, 1e308, "", "x" * 10000, "1",
+                           "\u0000", "\U0001F600", [], [None], {}, {"$gt": ""}, ["1", 2]]
+FIELDS = ["license_id", "user_id", "email", "username", "group_id", "platform_key", "platform_org", "platform_id",
+          "program_key", "program_id", "name", "count", "started", "expired", "active", "fulfilled", "metadata",
+          "external_id", "redirect_to", "suggestion_data", "accepted", "visible", "role_id", "resources",
+          "users_to_add", "groups_to_remove", "credential_id", "revoked", "issued_on", "change_type",
+          "transaction_id", "enrollment_config", "source", "direct"]
+QUERY_VARIANTS = [
+    {"page": "abc"}, {"page_size": "-5"}, {"page": "99999999999999999999999999"}, {"license_id": "abc"},
+    {"license_id": "99999999999999999999999"}, {"license_id": "1e5"}, {"assignment_id": "-1"},
+    {"license_id": "1", "assignment_id": str(2**63)}, {"sort": "; DROP TABLE users"}, {"sort": "-"},
+    {"sort": ""}, {"platform_key": ""}, {"platform_key": "\u0000"}, {"active": "maybe"}, {"verbose": "2"},
+    {"email": "nope"}, {"suggestion_id": "x"}, {"remove_user_assignments": "perhaps"}, {"role_id": "1.0"},
+    {"include_users": "sometimes"}, {"user_id": "x"}, {"group_id": "[]"}, {"platform_org": "a" * 5000},
+]
+
+
+def check(response: httpx.Response) -> None:
+    assert response.status_code < 500, (response.request.method, response.request.url, response.text)
+    if response.status_code != 204:
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        assert isinstance(response.json(), dict)
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+def test_garbage_never_breaks_an_operation(api: Api, method: str, path: str) -> None:
+    dm = api.client("dm_admin")
+    baseline = {"platform_key": "alpha", "license_id": 1, "program_key": fx.PROGRAM_KEYS[0], "user_id": 101,
+                "group_id": 11, "role_id": 3, "resources": [], "name": "n"}
+    for raw in RAW_BODIES:
+        check(dm.request(method, path, content=raw, headers={"content-type": "application/json"}))
+    for i, field in enumerate(FIELDS):  # every field meets every few weird values, in rotation
+        for j in range(4):
+            value = WEIRD_VALUES[(i * 4 + j) % len(WEIRD_VALUES)]
+            check(dm.request(method, path, json={**baseline, field: value}))
+    for params in QUERY_VARIANTS:
+        check(dm.request(method, path, params=params, json=baseline))
+    check(dm.request(method, path, content=b"name=x", headers={"content-type": "application/x-www-form-urlencoded"}))
+
+
+def test_unknown_paths_and_methods_are_json(api: Api, dm: httpx.Client, anon: httpx.Client) -> None:
+    for client in (dm, anon):
+        for path in ("/", "/api/", "/api/catalog/licenses/program", "/api/catalog/licenses/program/x/",
+                     "/api/core/rbac/policies/1", "/api/credentials/orgs/alpha/users/1/c-1/", "/favicon.ico"):
+            response = client.get(path)
+            assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+    for method, path in (("PUT", "/api/catalog/licenses/program/"), ("GET", "/api/catalog/licenses/program/create/"),
+                         ("POST", "/api/core/rbac/groups/"), ("PATCH", "/api/credentials/orgs/alpha/users/1/c"),
+                         ("POST", "/conformance-probe/v1/state"), ("OPTIONS", "/api/core/rbac/policies/")):
+        response = dm.request(method, path)
+        assert response.status_code == 405 and response.json() == {"detail": "Method not allowed."}
+        assert response.headers["allow"]
+
+
+def test_head_is_served_like_get(dm: httpx.Client) -> None:
+    assert dm.head("/api/catalog/licenses/program/").status_code == 200
+
+
+def test_a_request_that_crashes_still_answers_json(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.reference.inprocess import InProcessTransport
+    from conformance.reference.store import Store
+
+    def boom(self: Store, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr(Store, "list_licenses", boom)
+    client = httpx.Client(transport=InProcessTransport(api.app, raise_app_exceptions=False),
+                          base_url="http://reference.test",
+                          headers={"Authorization": f"Api-Token {api.keys.dm_admin}"})
+    with client:
+        response = client.get("/api/catalog/licenses/program/")
+    assert response.status_code == 500 and response.json() == {"detail": "Internal server error."}
+
+
+_ = Callable
