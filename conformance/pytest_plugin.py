@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from conformance.client.ledger import LEDGER_NAME, Ledger, load_leftovers
 from conformance.client.probe import Probe
-from conformance.client.session import Session
+from conformance.client.session import ApiClient, Session
 from conformance.config import Settings, load_settings
 from conformance.errors import ConformanceToolError, TargetError
 from conformance.reporting.collector import TARGET_ERROR_PROPERTY, ResultCollector
@@ -119,6 +120,30 @@ def conformance_session(conformance_target: Target) -> Iterator[Session]:
     session = Session(conformance_target.settings)
     yield session
     session.close()
+
+
+def cleanup_client(session: Session) -> ApiClient | None:
+    """The caller that undoes what the run created: the DM admin, else the platform admin."""
+    return session.as_role("dm_admin") or session.as_role("platform_admin")
+
+
+@pytest.fixture(scope="session")
+def conformance_ledger(conformance_session: Session, conformance_target: Target) -> Iterator[Ledger]:
+    """The run's cleanup ledger; leftovers of an interrupted earlier run are cleaned first."""
+    settings = conformance_target.settings
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = LEDGER_NAME if worker is None else f"ledger-{worker}.jsonl"
+    path = None if settings.embedded else settings.report_dir / name
+    client = cleanup_client(conformance_session)
+    if path is not None and client is not None and worker in (None, "gw0"):
+        for old in sorted(settings.report_dir.glob("ledger*.jsonl")):
+            leftover = Ledger(old, "earlier-run", load_leftovers(old))
+            leftover.undo_all(client)
+    ledger = Ledger(path, conformance_target.run_id)
+    yield ledger
+    if client is not None:
+        ledger.undo_all(client)
+    conformance_target.cleanup_problems.extend(ledger.problems)
 
 
 @pytest.fixture(scope="session")

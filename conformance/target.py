@@ -16,6 +16,7 @@ class Target:
     settings: Settings
     run_id: str
     description: str
+    cleanup_problems: list[str] = field(default_factory=list)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from conformance.client.session import ApiClient, Exchange
+from conformance.verdicts import need
+
+__all__ = ["need"]
 
 PROGRAM_LICENSES = "/api/catalog/licenses/program/"
 PROGRAM_LICENSE_CREATE = "/api/catalog/licenses/program/create/"
@@ -59,10 +60,3 @@ def walk_pages(client: ApiClient, path: str, params: dict[str, Any]) -> Iterator
             return
         exchange = expect_status(client.get(link), 200)
     raise AssertionError(f"{path}: more than {MAX_PAGES} pages; the next links may loop")
-
-
-def need(values: tuple[Any, ...], count: int, what: str) -> tuple[Any, ...]:
-    """The first `count` fixture values, or skip (not verified) when the target configured fewer."""
-    if len(values) < count:
-        pytest.skip(f"not verified: needs {count} {what} in [fixtures] (have {len(values)})")
-    return values[:count]

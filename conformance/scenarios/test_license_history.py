@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from conformance.client.objects import Objects
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient
 from conformance.scenarios.support import PROGRAM_LICENSE_UPDATE, expect_status
@@ -20,9 +20,9 @@ def _new_records(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> l
 @pytest.mark.smoke
 @pytest.mark.requirement("CAT-LICUPD-010", "CAT-LICUPD-011")
 def test_program_license_update_writes_one_history_record(
-    probe: Probe, admin: ApiClient, program_license: Callable[..., dict[str, Any]], run_id: str
+    probe: Probe, admin: ApiClient, objects: Objects, run_id: str
 ) -> None:
-    license_ = program_license(count=3)
+    license_ = objects.program_license(count=3)
     before = probe.license_history("program", license_["id"])
 
     transaction = f"conformance-{run_id}-tx-1"
@@ -39,9 +39,9 @@ def test_program_license_update_writes_one_history_record(
 
 @pytest.mark.requirement("CAT-LICUPD-010", "CAT-LICUPD-011")
 def test_program_license_update_by_external_id_records_its_change_type(
-    probe: Probe, admin: ApiClient, program_license: Callable[..., dict[str, Any]], run_id: str
+    probe: Probe, admin: ApiClient, objects: Objects, run_id: str
 ) -> None:
-    license_ = program_license(count=2)
+    license_ = objects.program_license(count=2)
     before = probe.license_history("program", license_["id"])
 
     transaction = f"conformance-{run_id}-tx-2"
@@ -57,9 +57,9 @@ def test_program_license_update_by_external_id_records_its_change_type(
 
 @pytest.mark.requirement("CAT-LICUPD-010")
 def test_refused_program_license_update_writes_no_history_record(
-    probe: Probe, admin: ApiClient, program_license: Callable[..., dict[str, Any]]
+    probe: Probe, admin: ApiClient, objects: Objects
 ) -> None:
-    license_ = program_license(count=1)
+    license_ = objects.program_license(count=1)
     before = probe.license_history("program", license_["id"])
 
     refused = admin.post(PROGRAM_LICENSE_UPDATE, {"count": 9})  # neither license_id nor external_id

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from conformance.client.session import ApiClient
-from conformance.config import Fixtures, Settings
+from conformance.client.objects import Objects
+from conformance.config import Fixtures
 from conformance.scenarios.support import (
     PROGRAM_ASSIGNMENTS,
     PROGRAM_LICENSES,
@@ -22,12 +21,11 @@ from conformance.scenarios.support import (
 class Seats:
     """Assign, unassign and read back one license's seats."""
 
-    def __init__(self, admin: ApiClient, settings: Settings, license_: dict[str, Any]) -> None:
-        self.admin, self.settings, self.license = admin, settings, license_
+    def __init__(self, objects: Objects, license_: dict[str, Any]) -> None:
+        self.objects, self.admin, self.settings, self.license = objects, objects.admin, objects.settings, license_
 
     def assign(self, user_id: int) -> Any:
-        body = {"license_id": self.license["id"], "user_id": user_id, "platform_key": self.settings.platform_key}
-        return self.admin.post(PROGRAM_ASSIGNMENTS, body, params={"license_id": self.license["id"]})
+        return self.objects.assign("program", self.license["id"], user_id)
 
     def unassign(self, assignment_id: int) -> Any:
         return self.admin.delete(PROGRAM_ASSIGNMENTS, params={"license_id": self.license["id"],
@@ -52,10 +50,9 @@ class Seats:
 
 @pytest.mark.smoke
 @pytest.mark.requirement("CAT-SEAT-001", "CAT-SEAT-002", "CAT-SEAT-003", "CAT-PASG-005")
-def test_unassigning_frees_a_seat(admin: ApiClient, settings: Settings, fixtures: Fixtures,
-                                  program_license: Callable[..., dict[str, Any]]) -> None:
+def test_unassigning_frees_a_seat(objects: Objects, fixtures: Fixtures) -> None:
     first, second, third = need(fixtures.user_ids, 3, "user_ids")
-    seats = Seats(admin, settings, program_license(count=2))
+    seats = Seats(objects, objects.program_license(count=2))
     seats.expect([], "a new license")
 
     held = expect_status(seats.assign(first), 200, 201, why="a free seat").json()

@@ -12,7 +12,7 @@ from conformance.redaction import MASK, Secret, redact_headers, scrub
 
 def test_secret_hides_its_value_everywhere() -> None:
     secret = Secret("very-secret-key")
-    for shown in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret):
+    for shown in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % (secret,)):  # noqa: UP031
         assert "very-secret-key" not in shown
     assert secret.reveal() == "very-secret-key"
     with pytest.raises(TypeError):

@@ -1,0 +1,135 @@
+"""The cleanup ledger: every object a run creates, written down before the run ends, undone after.
+
+Each entry is a plain record (kind + identifiers) appended to `<report dir>/ledger.jsonl` the moment
+the object exists, so a run that is killed leaves a ledger the next run can clean up first. Undoing
+an entry is a request chosen by its kind (UNDO below); an object already gone counts as undone.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.client.session import ApiClient, Exchange
+
+LEDGER_NAME = "ledger.jsonl"
+GONE = (200, 202, 204, 404)  # answers that mean the object no longer exists
+
+
+def _delete(path: str, *params: str) -> Callable[[ApiClient, dict[str, Any]], Exchange]:
+    def undo(client: ApiClient, entry: dict[str, Any]) -> Exchange:
+        return client.delete(path.format(**entry), params={p: entry[p] for p in params})
+    return undo
+
+
+def _retire_license(kind: str) -> Callable[[ApiClient, dict[str, Any]], Exchange]:
+    """Licenses have no delete operation: the closest undo is to deactivate them."""
+    def undo(client: ApiClient, entry: dict[str, Any]) -> Exchange:
+        body = {"license_id": entry["license_id"], "active": False, "transaction_id": f"{entry['name']}-retired"}
+        return client.post(f"/api/catalog/licenses/{kind}/update/", body)
+    return undo
+
+
+UNDO: dict[str, Callable[[ApiClient, dict[str, Any]], Exchange]] = {
+    "program_license": _retire_license("program"),
+    "user_license": _retire_license("user"),
+    "program_assignment": _delete("/api/catalog/licenses/program/assignment/", "license_id", "assignment_id"),
+    "group_assignment": _delete("/api/catalog/licenses/program/assignment/group/", "license_id", "assignment_id"),
+    "user_assignment": _delete("/api/catalog/licenses/user/assignment/", "license_id", "assignment_id"),
+    "program_suggestion": _delete("/api/catalog/suggestions/program/manage/", "platform_key", "suggestion_id"),
+    "group_suggestion": _delete("/api/catalog/suggestions/program/manage/group/", "platform_key", "suggestion_id"),
+    "credential": _delete("/api/credentials/orgs/{org}/users/{user_id}/{entity_id}"),
+    "rbac_policy": _delete("/api/core/rbac/policies/{policy_id}/", "platform_key"),
+}
+# Order of undoing a whole ledger: dependants before what they depend on.
+UNDO_ORDER = ("program_assignment", "user_assignment", "group_assignment", "program_suggestion", "group_suggestion",
+              "credential", "rbac_policy", "program_license", "user_license")
+
+
+@dataclass(slots=True)
+class Ledger:
+    """Objects created by this run, in creation order, mirrored to a file."""
+
+    path: Path | None
+    run_id: str
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, kind: str, **identifiers: Any) -> dict[str, Any]:
+        """Write down one created object; returns its entry."""
+        if kind not in UNDO:
+            raise ValueError(f"no undo is known for {kind!r}")
+        entry = {"kind": kind, "run_id": self.run_id, **identifiers}
+        with self._lock:
+            self.entries.append(entry)
+            self._append(entry)
+        return entry
+
+    def forget(self, entry: dict[str, Any]) -> None:
+        """The test removed the object itself."""
+        with self._lock:
+            if entry in self.entries:
+                self.entries.remove(entry)
+                self._rewrite()
+
+    def undo_all(self, client: ApiClient) -> None:
+        """Undo every entry, dependants first; what could not be undone stays in the file and in problems."""
+        self.undo(client, list(self.entries))
+
+    def undo(self, client: ApiClient, entries: list[dict[str, Any]]) -> None:
+        """Undo some entries (one test's objects), dependants first."""
+        with self._lock:
+            position = {id(e): i for i, e in enumerate(self.entries)}
+            ordered = sorted(entries, key=lambda e: (UNDO_ORDER.index(e["kind"]), -position.get(id(e), 0)))
+            undone = [e for e in ordered if self._undo(client, e)]
+            self.entries = [e for e in self.entries if not any(e is u for u in undone)]
+            self._rewrite()
+
+    def _undo(self, client: ApiClient, entry: dict[str, Any]) -> bool:
+        try:
+            exchange = UNDO[entry["kind"]](client, entry)
+        except Exception as exc:  # cleanup must go on whatever one object does
+            self.problems.append(f"{entry['kind']} {_ids(entry)}: {exc.__class__.__name__}")
+            return False
+        if exchange.status in GONE:
+            return True
+        self.problems.append(f"{entry['kind']} {_ids(entry)}: {exchange.operation} answered {exchange.status}")
+        return False
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry) + "\n")
+
+    def _rewrite(self) -> None:
+        if self.path is None:
+            return
+        if self.entries:
+            self.path.write_text("".join(json.dumps(e) + "\n" for e in self.entries), encoding="utf-8")
+        elif self.path.exists():
+            self.path.unlink()
+
+
+def load_leftovers(path: Path) -> list[dict[str, Any]]:
+    """Entries a previous, interrupted run left behind."""
+    if not path.is_file():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("kind") in UNDO:
+            entries.append(entry)
+    return entries
+
+
+def _ids(entry: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in {"kind", "run_id"})
