@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report-dir", metavar="DIR", help="where reports are written (default: reports/)")
     run.add_argument("--read-only", action="store_true", default=None, help="send only safe (GET) requests")
     run.add_argument("--seed", type=int, metavar="N", help="seed for generated data")
+    run.add_argument("--requirement", action="append", metavar="ID", dest="requirements",
+                     help="run only the tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
     run.add_argument("-q", "--quiet", action="store_true", help="print less")
     serve = commands.add_parser("serve", help="start the reference implementation")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -59,7 +61,8 @@ def _run(args: argparse.Namespace) -> int:
     overrides = {"base_url": args.base_url, "profile": args.profile, "report_dir": args.report_dir,
                  "read_only": args.read_only, "seed": args.seed}
     settings = load_settings(args.config, overrides=overrides)
-    outcome = run(settings, config_file=args.config, overrides=overrides, quiet=args.quiet)
+    selection = tuple(f"--conformance-requirement={r}" for r in args.requirements or ())
+    outcome = run(settings, config_file=args.config, overrides=overrides, quiet=args.quiet, extra_args=selection)
     print_reason(outcome)
     return outcome.code
 

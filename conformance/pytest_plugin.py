@@ -32,6 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-read-only", action="store_const", const=True, default=None,
                     help="send only safe methods")
     group.addoption("--conformance-seed", default=None, help="seed for generated data")
+    group.addoption("--conformance-requirement", action="append", default=[], metavar="ID",
+                    help="run only tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,11 +62,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if unknown:
             raise pytest.UsageError(f"{item.nodeid} names requirements the catalog lacks: {', '.join(sorted(unknown))}")
         item.user_properties.append(("requirements", " ".join(ids)))
-    profile = settings_from_options(config).profile
-    if profile == "smoke":
-        keep = [i for i in items if not is_suite_item(i) or i.get_closest_marker("smoke")]
+    wanted = tuple(config.getoption("conformance_requirement") or ())
+    smoke = settings_from_options(config).profile == "smoke"
+    keep = [i for i in items if not is_suite_item(i) or _selected(i, wanted, smoke)]
+    if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
+
+
+def _selected(item: pytest.Item, wanted: tuple[str, ...], smoke: bool) -> bool:
+    if smoke and not item.get_closest_marker("smoke"):
+        return False
+    return not wanted or any(rid.startswith(w) for rid in requirement_ids(item) for w in wanted)
 
 
 def is_suite_item(item: pytest.Item) -> bool:

@@ -1,0 +1,39 @@
+"""Every planted defect is caught: a run against the broken reference fails the requirement it violates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.reference.server import ReferenceServer
+from tests.faults.registry import all_faults
+from tests.integration.conftest import run_cli, write_target_config
+
+FAULTS = all_faults()
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_is_caught(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fault = FAULTS[name]
+    fault.patch(monkeypatch)
+    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:")
+    server.start()
+    try:
+        env = write_target_config(tmp_path / "target.toml", server)
+        selection = [arg for prefix in fault.select for arg in ("--requirement", prefix)]
+        done = run_cli("run", "--config", str(tmp_path / "target.toml"), "--report-dir", str(tmp_path / "out"),
+                       *selection, report_dir=tmp_path / "out", env=env)
+    finally:
+        server.stop()
+    assert done.code == 1, f"the run did not fail (exit {done.code}):\n{done.stdout}\n{done.stderr}"
+    assert done.verdict_of(fault.violates) == "failed", \
+        f"{fault.violates} is {done.verdict_of(fault.violates)!r}, not failed:\n{done.stdout}"
+
+
+def test_every_fault_names_a_catalog_requirement() -> None:
+    from conformance.spec.catalog import load_catalog
+
+    catalog = load_catalog()
+    unknown = {f.name: f.violates for f in FAULTS.values() if f.violates not in catalog}
+    assert not unknown, f"faults naming unknown requirements: {unknown}"
