@@ -33,7 +33,7 @@ class ReferenceKeys:
     learner: str = field(repr=False)
 
     @classmethod
-    def generate(cls) -> "ReferenceKeys":
+    def generate(cls) -> ReferenceKeys:
         return cls(**{f.name: secrets.token_urlsafe(24) for f in fields(cls)})
 
     def __repr__(self) -> str:
@@ -103,13 +103,13 @@ def require_admin(caller: Caller) -> None:
         raise Forbidden("You do not have permission to perform this action.")
 
 
-def require_platform(store: "Store", caller: Caller, platform: dict[str, Any]) -> None:
+def require_platform(store: Store, caller: Caller, platform: dict[str, Any]) -> None:
     """Tenant isolation for catalog and credentials operations: 403 outside the caller's platforms."""
     if not store.can_administer(caller, platform["id"]):
         raise Forbidden("You do not have permission to access this platform.")
 
 
-def resolve_platform_hint(store: "Store", caller: Caller, *, platform_key: str | None = None,
+def resolve_platform_hint(store: Store, caller: Caller, *, platform_key: str | None = None,
                           platform_org: str | None = None, platform_id: int | None = None,
                           unknown_status: int = 400) -> dict[str, Any] | None:
     """Resolve the platform named by key / org / id (None when none is given).

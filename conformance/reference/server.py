@@ -76,7 +76,7 @@ class ReferenceServer:
     def probe_url(self) -> str:
         return self.base_url + PROBE_PATH
 
-    def start(self, timeout: float = 10.0) -> "ReferenceServer":
+    def start(self, timeout: float = 10.0) -> ReferenceServer:
         if self._thread is not None:
             return self
         if self._app_closed:  # restarted after stop(): a file database keeps its data
@@ -132,7 +132,7 @@ class ReferenceServer:
             self.app.state.store.close()
             self._app_closed = True
 
-    def __enter__(self) -> "ReferenceServer":
+    def __enter__(self) -> ReferenceServer:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

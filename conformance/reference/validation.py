@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -31,17 +31,17 @@ _MISSING = object()
 def format_timestamp(value: datetime) -> str:
     """ISO 8601, UTC, second precision, ``Z`` suffix: ``2026-11-23T10:00:00Z``."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc_now() -> str:
-    return format_timestamp(datetime.now(timezone.utc))
+    return format_timestamp(datetime.now(UTC))
 
 
 def parse_timestamp(value: str) -> datetime:
     """Parse a stored timestamp (always the format_timestamp shape) back to a datetime."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def normalize_datetime(name: str, value: Any) -> str:
@@ -54,7 +54,7 @@ def normalize_datetime(name: str, value: Any) -> str:
     try:
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
         return format_timestamp(parsed)
     except (ValueError, OverflowError):
         raise BadRequest(f"{name} must be an ISO 8601 date-time string.") from None
@@ -245,9 +245,16 @@ class Body:
         return value
 
 
-async def read_body(request: Request, *, required: bool = True) -> Body:
-    """Parse the request body as a JSON object (400 for invalid JSON or a non-object)."""
-    raw = await request.body()
+BODY_STATE = "raw_body"
+
+
+def read_body(request: Request, *, required: bool = True) -> Body:
+    """Parse the request body as a JSON object (400 for invalid JSON or a non-object).
+
+    The bytes were read by the route dispatcher (``request.state.raw_body``) before the handler
+    was sent to a worker thread.
+    """
+    raw: bytes = getattr(request.state, BODY_STATE, b"")
     if not raw.strip():
         if required:
             raise BadRequest("A JSON object request body is required.")

@@ -85,12 +85,13 @@ def test_garbage_never_breaks_an_operation(api: Api, method: str, path: str) -> 
     dm = api.client("dm_admin")
     baseline = {"platform_key": "alpha", "license_id": 1, "program_key": fx.PROGRAM_KEYS[0], "user_id": 101,
                 "group_id": 11, "role_id": 3, "resources": [], "name": "n"}
-    for raw in RAW_BODIES:
-        check(dm.request(method, path, content=raw, headers={"content-type": "application/json"}))
-    for i, field in enumerate(FIELDS):  # every field meets every few weird values, in rotation
-        for j in range(4):
-            value = WEIRD_VALUES[(i * 4 + j) % len(WEIRD_VALUES)]
-            check(dm.request(method, path, json={**baseline, field: value}))
+    if method in ("POST", "PUT", "PATCH"):  # GET and DELETE read no body
+        for raw in RAW_BODIES:
+            check(dm.request(method, path, content=raw, headers={"content-type": "application/json"}))
+        for i, field in enumerate(FIELDS):  # every field meets a few weird values, in rotation
+            for j in range(4):
+                value = WEIRD_VALUES[(i * 4 + j) % len(WEIRD_VALUES)]
+                check(dm.request(method, path, json={**baseline, field: value}))
     for params in QUERY_VARIANTS:
         check(dm.request(method, path, params=params, json=baseline))
     check(dm.request(method, path, content=b"name=x", headers={"content-type": "application/x-www-form-urlencoded"}))

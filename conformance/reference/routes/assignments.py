@@ -13,7 +13,6 @@ from ..store import ASSIGNMENT_SORT, GROUP_ASSIGNMENT_SORT, PROGRAM_ASSIGNMENT_S
 from ..validation import Body, QueryParams, catalog_page, read_body
 from ._common import route
 
-
 # ---------------------------------------------------------------------------- presenters
 
 def present_program_assignment(a: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +146,7 @@ def deleted(message: str, **ids: int) -> JSONResponse:
 
 # ---------------------------------------------------------------------------- program assignments
 
-async def program_assignment_list(request: Request) -> JSONResponse:
+def program_assignment_list(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -165,12 +164,12 @@ async def program_assignment_list(request: Request) -> JSONResponse:
     return JSONResponse(catalog_page(request, count, page, page_size, [present_program_assignment(r) for r in rows]))
 
 
-async def program_assignment_create(request: Request) -> JSONResponse:
+def program_assignment_create(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
     q = QueryParams(request)
-    body = await read_body(request)
+    body = read_body(request)
     license_id = body_license_id(body, q)
     user_id = body.int("user_id")
     email = body.email("email")
@@ -185,7 +184,7 @@ async def program_assignment_create(request: Request) -> JSONResponse:
     return JSONResponse(present_program_assignment(assignment))
 
 
-async def program_assignment_delete(request: Request) -> JSONResponse:
+def program_assignment_delete(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -203,7 +202,7 @@ async def program_assignment_delete(request: Request) -> JSONResponse:
 
 # ---------------------------------------------------------------------------- group assignments
 
-async def group_assignment_list(request: Request) -> JSONResponse:
+def group_assignment_list(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -220,12 +219,12 @@ async def group_assignment_list(request: Request) -> JSONResponse:
     return JSONResponse(catalog_page(request, count, page, page_size, [present_group_assignment(r) for r in rows]))
 
 
-async def group_assignment_create(request: Request) -> JSONResponse:
+def group_assignment_create(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
     q = QueryParams(request)
-    body = await read_body(request)
+    body = read_body(request)
     license_id = body_license_id(body, q)
     group_id = body.int("group_id", required=True)
     fields = assignment_fields(body, with_direct=False)
@@ -240,7 +239,7 @@ async def group_assignment_create(request: Request) -> JSONResponse:
     return JSONResponse(present_group_assignment(assignment))
 
 
-async def group_assignment_delete(request: Request) -> JSONResponse:
+def group_assignment_delete(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -259,7 +258,7 @@ async def group_assignment_delete(request: Request) -> JSONResponse:
 
 # ---------------------------------------------------------------------------- user license assignments
 
-async def user_assignment_list(request: Request) -> JSONResponse:
+def user_assignment_list(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -275,12 +274,12 @@ async def user_assignment_list(request: Request) -> JSONResponse:
     return JSONResponse(catalog_page(request, count, page, page_size, [present_user_assignment(r) for r in rows]))
 
 
-async def user_assignment_create(request: Request) -> JSONResponse:
+def user_assignment_create(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
     q = QueryParams(request)
-    body = await read_body(request)
+    body = read_body(request)
     license_id = body_license_id(body, q)
     user_id = body.int("user_id")
     email = body.email("email")
@@ -295,7 +294,7 @@ async def user_assignment_create(request: Request) -> JSONResponse:
     return JSONResponse(present_user_assignment(assignment))
 
 
-async def user_assignment_delete(request: Request) -> JSONResponse:
+def user_assignment_delete(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store

@@ -72,7 +72,7 @@ def _credential_fields(body: Body, *, creating: bool) -> dict[str, Any]:
     return fields
 
 
-async def credential_list(request: Request) -> JSONResponse:
+def credential_list(request: Request) -> JSONResponse:
     q = QueryParams(request)
     platform = _org_platform(request, q)
     page, page_size = q.pagination()
@@ -92,10 +92,10 @@ async def credential_list(request: Request) -> JSONResponse:
     }))
 
 
-async def credential_create(request: Request) -> JSONResponse:
+def credential_create(request: Request) -> JSONResponse:
     q = QueryParams(request)
     platform = _org_platform(request, q)
-    body = await read_body(request)
+    body = read_body(request)
     fields = _credential_fields(body, creating=True)
     store: Store = request.app.state.store
     base = str(request.base_url).rstrip("/")
@@ -109,7 +109,7 @@ async def credential_create(request: Request) -> JSONResponse:
     return JSONResponse(envelope("Created", present_credential(credential)))
 
 
-async def credential_retrieve(request: Request) -> JSONResponse:
+def credential_retrieve(request: Request) -> JSONResponse:
     q = QueryParams(request)
     platform = _org_platform(request, q)
     store: Store = request.app.state.store
@@ -119,10 +119,10 @@ async def credential_retrieve(request: Request) -> JSONResponse:
     return JSONResponse(envelope("Ok", present_credential(credential)))
 
 
-async def credential_update(request: Request) -> JSONResponse:
+def credential_update(request: Request) -> JSONResponse:
     q = QueryParams(request)
     platform = _org_platform(request, q)
-    body = await read_body(request)
+    body = read_body(request)
     fields = _credential_fields(body, creating=False)
     fields.pop("credential_id", None)  # the entity is named by the path; its id never changes
     store: Store = request.app.state.store
@@ -132,7 +132,7 @@ async def credential_update(request: Request) -> JSONResponse:
     return JSONResponse(envelope("Updated", present_credential(credential)))
 
 
-async def credential_delete(request: Request) -> Response:
+def credential_delete(request: Request) -> Response:
     q = QueryParams(request)
     platform = _org_platform(request, q)
     store: Store = request.app.state.store

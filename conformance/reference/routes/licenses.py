@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 
 from ..auth import Caller, authenticate, require_admin, require_dm_admin, require_platform, resolve_platform_hint
 from ..errors import BadRequest, Forbidden, NotFound
-from ..store import PROGRAM_LICENSE_SORT, LICENSE_SORT, Store
+from ..store import LICENSE_SORT, PROGRAM_LICENSE_SORT, Store
 from ..validation import Body, QueryParams, catalog_page, read_body
 from ._common import route
 
@@ -63,7 +63,7 @@ def _list_platform_ids(store: Store, caller: Caller, q: QueryParams) -> list[int
     return None if caller.is_dm_admin else sorted(caller.admin_platform_ids)
 
 
-async def _list(request: Request, kind: str) -> JSONResponse:
+def _list(request: Request, kind: str) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -109,11 +109,11 @@ def _license_fields(body: Body, *, creating: bool) -> dict[str, Any]:
     return fields
 
 
-async def _create(request: Request, kind: str) -> JSONResponse:
+def _create(request: Request, kind: str) -> JSONResponse:
     caller = authenticate(request)
     require_dm_admin(caller)
     store: Store = request.app.state.store
-    body = await read_body(request)
+    body = read_body(request)
     fields = _license_fields(body, creating=True)
     if body.has("external_id"):
         fields["external_id"] = body.str("external_id", nullable=True)
@@ -142,11 +142,11 @@ async def _create(request: Request, kind: str) -> JSONResponse:
     return JSONResponse(present_license(store, license))
 
 
-async def _update(request: Request, kind: str) -> JSONResponse:
+def _update(request: Request, kind: str) -> JSONResponse:
     caller = authenticate(request)
     require_dm_admin(caller)
     store: Store = request.app.state.store
-    body = await read_body(request, required=False)
+    body = read_body(request, required=False)
     license_id = body.int("license_id")
     external_id = body.str("external_id")
     changes = _license_fields(body, creating=False)
@@ -172,28 +172,28 @@ async def _update(request: Request, kind: str) -> JSONResponse:
     return JSONResponse(present_license(store, updated))
 
 
-async def program_license_list(request: Request) -> JSONResponse:
-    return await _list(request, "program")
+def program_license_list(request: Request) -> JSONResponse:
+    return _list(request, "program")
 
 
-async def program_license_create(request: Request) -> JSONResponse:
-    return await _create(request, "program")
+def program_license_create(request: Request) -> JSONResponse:
+    return _create(request, "program")
 
 
-async def program_license_update(request: Request) -> JSONResponse:
-    return await _update(request, "program")
+def program_license_update(request: Request) -> JSONResponse:
+    return _update(request, "program")
 
 
-async def user_license_list(request: Request) -> JSONResponse:
-    return await _list(request, "user")
+def user_license_list(request: Request) -> JSONResponse:
+    return _list(request, "user")
 
 
-async def user_license_create(request: Request) -> JSONResponse:
-    return await _create(request, "user")
+def user_license_create(request: Request) -> JSONResponse:
+    return _create(request, "user")
 
 
-async def user_license_update(request: Request) -> JSONResponse:
-    return await _update(request, "user")
+def user_license_update(request: Request) -> JSONResponse:
+    return _update(request, "user")
 
 
 routes = [

@@ -26,7 +26,7 @@ def _require_dm_admin(request: Request) -> Store:
     return request.app.state.store
 
 
-async def license_history(request: Request) -> JSONResponse:
+def license_history(request: Request) -> JSONResponse:
     store = _require_dm_admin(request)
     kind = request.path_params["kind"]
     raw = request.path_params["license_id"]
@@ -38,7 +38,7 @@ async def license_history(request: Request) -> JSONResponse:
     return JSONResponse({"license_id": license_id, "kind": kind, "records": store.license_history(kind, license_id)})
 
 
-async def state(request: Request) -> JSONResponse:
+def state(request: Request) -> JSONResponse:
     store = _require_dm_admin(request)
     return JSONResponse({"objects": store.state_counts(), "writes": store.writes})
 

@@ -117,7 +117,7 @@ def _membership_kwargs(m: dict[str, list[int]]) -> dict[str, list[int]]:
 
 # ---------------------------------------------------------------------------- policies
 
-async def policy_list(request: Request) -> JSONResponse:
+def policy_list(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -135,11 +135,11 @@ async def policy_list(request: Request) -> JSONResponse:
     return JSONResponse(drf_page(request, count, page, page_size, results))
 
 
-async def policy_create(request: Request) -> JSONResponse:
+def policy_create(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
-    body = await read_body(request)
+    body = read_body(request)
     platform_key = body.str("platform_key", required=True)
     role_id = body.int("role_id", required=True)
     resources = body.str_list("resources", required=True)
@@ -151,7 +151,7 @@ async def policy_create(request: Request) -> JSONResponse:
     return JSONResponse(present_policy(store, policy), status_code=201)
 
 
-async def policy_retrieve(request: Request) -> JSONResponse:
+def policy_retrieve(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -159,12 +159,12 @@ async def policy_retrieve(request: Request) -> JSONResponse:
     return JSONResponse(present_policy(store, policy))
 
 
-async def policy_update(request: Request) -> JSONResponse:
+def policy_update(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
     policy = _policy_for(request, caller)
-    body = await read_body(request)
+    body = read_body(request)
     resources = body.str_list("resources", required=True)
     role_id = body.int("role_id", required=True)
     platform_key = body.str("platform_key", required=True)
@@ -176,12 +176,12 @@ async def policy_update(request: Request) -> JSONResponse:
     return JSONResponse(present_policy(store, updated))
 
 
-async def policy_partial_update(request: Request) -> JSONResponse:
+def policy_partial_update(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
     policy = _policy_for(request, caller)
-    body = await read_body(request, required=False)
+    body = read_body(request, required=False)
     changes: dict[str, Any] = {}
     if body.has("name"):
         changes["name"] = body.str("name", max_length=255)
@@ -196,7 +196,7 @@ async def policy_partial_update(request: Request) -> JSONResponse:
     return JSONResponse(present_policy(store, updated))
 
 
-async def policy_delete(request: Request) -> Response:
+def policy_delete(request: Request) -> Response:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -213,7 +213,7 @@ async def policy_delete(request: Request) -> Response:
 
 # ---------------------------------------------------------------------------- roles and groups
 
-async def role_list(request: Request) -> JSONResponse:
+def role_list(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -226,7 +226,7 @@ async def role_list(request: Request) -> JSONResponse:
     return JSONResponse(drf_page(request, count, page, page_size, [present_role(store, r) for r in rows]))
 
 
-async def group_list(request: Request) -> JSONResponse:
+def group_list(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store

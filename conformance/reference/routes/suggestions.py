@@ -79,7 +79,7 @@ def _suggestion_flags(body: Body) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- single
 
-async def suggestion_list(request: Request) -> JSONResponse:
+def suggestion_list(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -94,12 +94,12 @@ async def suggestion_list(request: Request) -> JSONResponse:
     return JSONResponse(catalog_page(request, count, page, page_size, [present_suggestion(r) for r in rows]))
 
 
-async def suggestion_create(request: Request) -> JSONResponse:
+def suggestion_create(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
     q = QueryParams(request)
-    body = await read_body(request)
+    body = read_body(request)
     platform_key = _pick("platform_key", body.str("platform_key"), q.str("platform_key"))
     platform_org = _pick("platform_org", body.str("platform_org"), q.str("platform_org"))
     program_key = body.str("program_key", required=True)
@@ -134,7 +134,7 @@ async def suggestion_create(request: Request) -> JSONResponse:
     return JSONResponse(present_suggestion(suggestion))
 
 
-async def suggestion_delete(request: Request) -> JSONResponse:
+def suggestion_delete(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -153,11 +153,11 @@ async def suggestion_delete(request: Request) -> JSONResponse:
 
 # ---------------------------------------------------------------------------- bulk
 
-async def suggestion_bulk(request: Request) -> JSONResponse:
+def suggestion_bulk(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
-    body = await read_body(request)
+    body = read_body(request)
     platform_key = body.str("platform_key")
     platform_org = body.str("platform_org")
     body.bool("department_mode")
@@ -173,7 +173,7 @@ async def suggestion_bulk(request: Request) -> JSONResponse:
 
 # ---------------------------------------------------------------------------- group
 
-async def group_suggestion_list(request: Request) -> JSONResponse:
+def group_suggestion_list(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
@@ -188,12 +188,12 @@ async def group_suggestion_list(request: Request) -> JSONResponse:
     return JSONResponse(catalog_page(request, count, page, page_size, [present_group_suggestion(r) for r in rows]))
 
 
-async def group_suggestion_create(request: Request) -> JSONResponse:
+def group_suggestion_create(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
     q = QueryParams(request)
-    body = await read_body(request)
+    body = read_body(request)
     platform_key = _pick("platform_key", body.str("platform_key"), q.str("platform_key"))
     platform_org = _pick("platform_org", body.str("platform_org"), q.str("platform_org"))
     program_key = body.str("program_key", required=True)
@@ -214,7 +214,7 @@ async def group_suggestion_create(request: Request) -> JSONResponse:
     return JSONResponse(present_group_suggestion(suggestion))
 
 
-async def group_suggestion_delete(request: Request) -> JSONResponse:
+def group_suggestion_delete(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
