@@ -32,7 +32,7 @@ _SECTIONS: dict[str, set[str]] = {
     "target": {"base_url", "platform_key", "platform_org", "other_platform_key", "probe_url"},
     "keys": set(ROLES),
     "fixtures": {"user_ids", "group_ids", "program_keys", "role_ids", "internal_policy_ids"},
-    "run": {"profile", "report_dir", "read_only", "seed", "timeout"},
+    "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit"},
 }
 # Environment variables that override one setting each: name -> (section, key).
 ENV_OVERRIDES = {
@@ -46,6 +46,7 @@ ENV_OVERRIDES = {
     "CONFORMANCE_READ_ONLY": ("run", "read_only"),
     "CONFORMANCE_SEED": ("run", "seed"),
     "CONFORMANCE_TIMEOUT": ("run", "timeout"),
+    "CONFORMANCE_RATE_LIMIT": ("run", "rate_limit"),
 }
 
 
@@ -95,6 +96,7 @@ class Settings:
     read_only: bool = False
     seed: int | None = None
     timeout: float = 30.0
+    rate_limit: float | None = None  # requests per second; None: as fast as the target answers
     config_file: Path | None = None
 
     @property
@@ -180,6 +182,8 @@ def _build(merged: dict[str, dict[str, Any]], env: Mapping[str, str], path: Path
         read_only=_bool(run.get("read_only", False), f"{where}: run.read_only"),
         seed=_optional_int(run.get("seed"), f"{where}: run.seed"),
         timeout=_positive_float(run.get("timeout", 30.0), f"{where}: run.timeout"),
+        rate_limit=None if run.get("rate_limit") in (None, "") else _positive_float(run["rate_limit"],
+                                                                                   f"{where}: run.rate_limit"),
         config_file=path,
     )
 
@@ -259,12 +263,15 @@ def _optional_int(value: Any, what: str) -> int | None:
 
 
 def _positive_float(value: Any, what: str) -> float:
+    unit = "requests per second" if what.endswith("rate_limit") else "seconds"
     try:
+        if isinstance(value, bool):
+            raise ValueError
         number = float(value)
     except (TypeError, ValueError):
-        raise UsageError(f"{what} must be a number of seconds, got {value!r}") from None
-    if not number > 0:
-        raise UsageError(f"{what} must be more than 0 seconds, got {value!r}")
+        raise UsageError(f"{what} must be a number of {unit}, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise UsageError(f"{what} must be more than 0 {unit}, got {value!r}")
     return number
 
 

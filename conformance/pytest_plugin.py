@@ -32,6 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-read-only", action="store_const", const=True, default=None,
                     help="send only safe methods")
     group.addoption("--conformance-seed", default=None, help="seed for generated data")
+    group.addoption("--conformance-rate-limit", default=None, help="at most N requests per second")
+    group.addoption("--conformance-timeout", default=None, help="per-request timeout in seconds")
     group.addoption("--conformance-requirement", action="append", default=[], metavar="ID",
                     help="run only tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
 
@@ -98,6 +100,8 @@ def settings_from_options(config: pytest.Config) -> Settings:
                 "report_dir": config.getoption("conformance_report_dir"),
                 "read_only": config.getoption("conformance_read_only"),
                 "seed": config.getoption("conformance_seed"),
+                "rate_limit": config.getoption("conformance_rate_limit"),
+                "timeout": config.getoption("conformance_timeout"),
             },
         )
     except ConformanceToolError as exc:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import tenacity
 
 from conformance.config import ROLE_TITLES, Settings
 from conformance.errors import TargetError
 from conformance.redaction import Secret, redact_headers
+from conformance.verdicts import not_verified
 
 JSON_BODY_LIMIT = 2000  # characters of a body kept in a failure message
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+GATEWAY_ERRORS = frozenset({502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +48,12 @@ class Exchange:
         try:
             return json.loads(self.text)
         except ValueError:
-            raise AssertionError(f"{self.operation} answered {self.status} with a body that is not JSON: "
-                                 f"{self.text[:200]!r}\n{self.describe()}") from None
+            claimed = "json" in self.response_headers.get("content-type", "").lower()
+            problem = (f"{self.operation} answered {self.status} with a body that is not JSON: "
+                       f"{self.text[:200]!r}\n{self.describe()}")
+            if claimed:  # says JSON, is not: a truncated or garbled answer
+                raise TargetError(problem.splitlines()[0]) from None
+            raise AssertionError(problem) from None
 
     def curl(self) -> str:
         """A curl command that repeats the request; the key is read from its environment variable."""
@@ -64,41 +74,106 @@ class Exchange:
         return f"  received: {self.status} {body}\n  reproduce: {self.curl()}"
 
 
+class Wire:
+    """The one connection to the target: pacing, retries on 429, and what counts as the target breaking."""
+
+    def __init__(self, http: httpx.Client, *, read_only: bool = False, rate_limit: float | None = None,
+                 max_retries: int = 3, max_retry_wait: float = 30.0) -> None:
+        self.http = http
+        self.read_only = read_only
+        self._interval = 1.0 / rate_limit if rate_limit else 0.0
+        self._next_slot = 0.0
+        self._lock = threading.Lock()
+        self._retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_result(lambda r: r.status_code == 429),
+            wait=_retry_after(max_retry_wait), stop=tenacity.stop_after_attempt(max_retries + 1),
+            retry_error_callback=lambda state: state.outcome.result(), reraise=True,
+        )
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        """Send with pacing and 429 retries; transport failures and gateway errors become TargetError."""
+        what = f"{request.method} {request.url.path}"
+        if self.read_only and request.method not in SAFE_METHODS:
+            not_verified(f"needs writes ({what} in a read-only run)")
+        response = self._retrying(self._send_once, request)
+        if response.status_code == 429:
+            raise TargetError(f"{what}: the target kept answering 429 Too Many Requests; try --rate-limit")
+        if response.status_code in GATEWAY_ERRORS:
+            raise TargetError(f"{what}: the target answered {response.status_code} {response.reason_phrase} "
+                              "(a proxy or gateway in front of the API failed)")
+        return response
+
+    def _send_once(self, request: httpx.Request) -> httpx.Response:
+        self._pace()
+        what = f"{request.method} {request.url.path}"
+        try:
+            response = self.http.send(request, follow_redirects=True)
+            response.read()
+            return response
+        except httpx.TimeoutException as exc:
+            raise TargetError(f"{what}: the target did not answer in time ({exc.__class__.__name__})") from None
+        except httpx.TooManyRedirects:
+            raise TargetError(f"{what}: the target redirects in a loop") from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else "no detail"
+            raise TargetError(f"{what}: the target could not be reached ({exc.__class__.__name__}: {detail})") from None
+
+    def _pace(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            wait = self._next_slot - now
+            self._next_slot = max(now, self._next_slot) + self._interval
+        if wait > 0:
+            time.sleep(wait)
+
+
+def _retry_after(cap: float) -> Callable[[tenacity.RetryCallState], float]:
+    """Wait what the target's Retry-After says (seconds or an HTTP date), else back off exponentially."""
+    def wait(state: tenacity.RetryCallState) -> float:
+        response = state.outcome.result() if state.outcome and not state.outcome.failed else None
+        header = response.headers.get("Retry-After") if response is not None else None
+        if header:
+            try:
+                return min(cap, max(0.0, float(header)))
+            except ValueError:
+                try:
+                    when = parsedate_to_datetime(header)
+                    return min(cap, max(0.0, when.timestamp() - time.time()))
+                except (TypeError, ValueError):
+                    pass
+        return min(cap, 0.5 * 2 ** (state.attempt_number - 1))
+    return wait
+
+
 class ApiClient:
     """Requests to the target as one kind of caller (or none)."""
 
-    def __init__(self, http: httpx.Client, role: str | None, key: Secret | None, key_variable: str | None) -> None:
-        self._http = http
+    def __init__(self, wire: Wire, role: str | None, key: Secret | None, key_variable: str | None) -> None:
+        self._wire = wire
         self.role = role
         self._key = key
         self._key_variable = key_variable
-        self.exchanges: list[Exchange] = []
 
     def __repr__(self) -> str:
         return f"ApiClient(role={self.role!r})"
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 json_body: Any = None, headers: Mapping[str, str] | None = None) -> Exchange:
-        """Send one request; transport failures become TargetError."""
+        """Send one request and keep the evidence (with the key masked)."""
         sent_headers = dict(headers or {})
         if self._key is not None and "Authorization" not in sent_headers:
             sent_headers["Authorization"] = f"Api-Token {self._key.reveal()}"
-        request = self._http.build_request(method, path, params=_clean(params), json=json_body, headers=sent_headers)
+        request = self._wire.http.build_request(method, path, params=_clean(params), json=json_body,
+                                                headers=sent_headers)
         started = time.perf_counter()
-        try:
-            response = self._http.send(request)
-        except httpx.TimeoutException as exc:
-            raise TargetError(f"{method} {path}: the target did not answer in time ({exc.__class__.__name__})") from None
-        except httpx.TransportError as exc:
-            raise TargetError(f"{method} {path}: the target could not be reached ({exc.__class__.__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
-        exchange = Exchange(
+        response = self._wire.send(request)
+        return Exchange(
             method=method, url=str(request.url), request_headers=redact_headers(request.headers),
             request_body=json_body, status=response.status_code, response_headers=dict(response.headers),
             text=response.text, elapsed=time.perf_counter() - started, key_variable=self._key_variable,
         )
-        self.exchanges.append(exchange)
-        return exchange
 
     def get(self, path: str, **kw: Any) -> Exchange:
         """GET shortcut."""
@@ -127,20 +202,21 @@ class Session:
     def __init__(self, settings: Settings) -> None:
         assert settings.base_url is not None, "the target must be started before a session opens"
         self.settings = settings
-        self._http = httpx.Client(base_url=settings.base_url, timeout=settings.timeout, follow_redirects=False,
-                                  headers={"User-Agent": "ibl-conformance"})
-        self.anonymous = ApiClient(self._http, None, None, None)
+        http = httpx.Client(base_url=settings.base_url, timeout=settings.timeout,
+                            max_redirects=10, headers={"User-Agent": "ibl-conformance"})
+        self.wire = Wire(http, read_only=settings.read_only, rate_limit=settings.rate_limit)
+        self.anonymous = ApiClient(self.wire, None, None, None)
 
     def as_role(self, role: str) -> ApiClient | None:
         """A client for one kind of caller, or None when the target gave no key for it."""
         key = self.settings.keys.get(role)
         if key is None:
             return None
-        return ApiClient(self._http, role, key, self.settings.keys.variables.get(role))
+        return ApiClient(self.wire, role, key, self.settings.keys.variables.get(role))
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._http.close()
+        self.wire.http.close()
 
 
 def role_title(role: str) -> str:
