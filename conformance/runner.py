@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from conformance.client.session import Session
 from conformance.config import ROLES, Settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET, EXIT_USAGE, TargetError, UsageError
 from conformance.redaction import scrub
@@ -19,6 +19,8 @@ from conformance.results import RunResult
 from conformance.spec.catalog import load_catalog
 from conformance.spec.loader import load_contract
 
+PREFLIGHT_PATH = "/api/catalog/licenses/program/"
+PREFLIGHT_TIMEOUT = 15.0
 SUITE_PACKAGES = ("conformance.scenarios",)
 EXIT_INTERRUPTED = 130
 
@@ -81,6 +83,9 @@ def decide(pytest_code: int, result: RunResult | None) -> Outcome:
     if result.failed:
         failed = sum(1 for t in result.tests if t.outcome == "failed")
         return Outcome(EXIT_NON_CONFORMANT, f"non-conformant: {failed} test(s) failed")
+    if not any(t.outcome == "passed" for t in result.tests):
+        return Outcome(EXIT_USAGE, "nothing could be verified: give the target's keys, fixtures and probe "
+                                   "(see conformance.example.toml)")
     return Outcome(EXIT_CONFORMANT, "conformant")
 
 
@@ -97,30 +102,27 @@ def check_report_dir(report_dir: Path) -> None:
 
 
 def preflight(settings: Settings) -> None:
-    """Reach the target once per configured key: unreachable is exit 3, a refused key exit 2."""
+    """Reach the target once, then once per configured key: unreachable or broken is exit 3, a refused key exit 2."""
     assert settings.base_url is not None
-    path = f"/api/catalog/licenses/program/?platform_key={settings.platform_key}&page_size=1"
-    with httpx.Client(base_url=settings.base_url, timeout=min(settings.timeout, 15.0)) as http:
-        _reach(http, path, {}, settings)
+    probe_settings = settings.with_target(timeout=min(settings.timeout, PREFLIGHT_TIMEOUT), read_only=True)
+    session = Session(probe_settings)
+    params = {"platform_key": settings.platform_key, "page_size": 1}
+    try:
+        session.anonymous.get(PREFLIGHT_PATH, params=params)
         for role in ROLES:
-            key = settings.keys.get(role)
-            if key is None:
-                continue
-            response = _reach(http, path, {"Authorization": f"Api-Token {key.reveal()}"}, settings)
-            if response.status_code == 401:
+            client = session.as_role(role)
+            if client is not None and client.get(PREFLIGHT_PATH, params=params).status == 401:
                 raise UsageError(f"the target refused the key in {settings.keys.variables[role]} (401): "
                                  "check that variable holds a valid key for this target")
+    except TargetError as exc:
+        raise TargetError(f"target {settings.base_url} {_unreachable(str(exc))}") from None
+    finally:
+        session.close()
 
 
-def _reach(http: httpx.Client, path: str, headers: dict[str, str], settings: Settings) -> httpx.Response:
-    try:
-        return http.get(path, headers=headers)
-    except httpx.TimeoutException:
-        raise TargetError(f"target {settings.base_url} did not answer within {min(settings.timeout, 15.0):g}s: "
-                          "check the URL or raise run.timeout") from None
-    except httpx.TransportError as exc:
-        raise TargetError(f"target {settings.base_url} is unreachable ({exc.__class__.__name__}): "
-                          "check the URL and that the server is up") from None
+def _unreachable(message: str) -> str:
+    detail = message.split(": ", 1)[1] if ": " in message else message
+    return f"failed the first request: {detail}; check the URL and that the server is up"
 
 
 def scrub_reports(report_dir: Path, keys: list[str]) -> None:
