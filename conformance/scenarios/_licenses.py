@@ -1,0 +1,144 @@
+"""What the license, seat and assignment scenarios share: list readers, raw creates, seat bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from conformance.client.objects import GROUP_ASSIGNMENTS, Objects
+from conformance.client.session import ApiClient, Exchange
+from conformance.config import Settings
+from conformance.scenarios.support import (
+    PROGRAM_ASSIGNMENTS,
+    PROGRAM_LICENSE_CREATE,
+    PROGRAM_LICENSES,
+    expect_status,
+    walk_pages,
+)
+from conformance.verdicts import not_verified
+
+__all__ = ["GROUP_ASSIGNMENTS", "NO_SUCH_ID"]
+
+USER_LICENSES = "/api/catalog/licenses/user/"
+USER_ASSIGNMENTS = "/api/catalog/licenses/user/assignment/"
+RBAC_GROUPS = "/api/core/rbac/groups/"
+NO_SUCH_ID = 2_000_000_000  # an id no fixture or created object has (within a 32-bit integer)
+
+
+def instant(value: Any) -> datetime | None:
+    """A documented date-time as an aware datetime (None stays None), so formats can differ."""
+    if value is None:
+        return None
+    assert isinstance(value, str), f"a date-time must be a string, got {value!r}"
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def ids(items: list[dict[str, Any]]) -> list[Any]:
+    """The ids of the items, in order."""
+    return [item.get("id") for item in items]
+
+
+def licenses(admin: ApiClient, **params: Any) -> list[dict[str, Any]]:
+    """Every program license of a filtered list (all pages)."""
+    return list(walk_pages(admin, PROGRAM_LICENSES, params))
+
+
+def the_license(admin: ApiClient, settings: Settings, license_: dict[str, Any], *, verbose: bool = False,
+                kind: str = "program") -> dict[str, Any]:
+    """The license as the list shows it now (found by its external_id on the platform under test)."""
+    path = PROGRAM_LICENSES if kind == "program" else USER_LICENSES
+    params: dict[str, Any] = {"platform_key": settings.platform_key, "external_id": license_["external_id"]}
+    if verbose:
+        params["verbose"] = True
+    found = [item for item in walk_pages(admin, path, params) if item.get("id") == license_["id"]]
+    assert len(found) == 1, (f"{kind} license {license_['id']} must be listed exactly once when filtered by its "
+                             f"external_id {license_['external_id']!r}; it was listed {len(found)} time(s)")
+    return found[0]
+
+
+def assignments(admin: ApiClient, license_id: int, **filters: Any) -> list[dict[str, Any]]:
+    """Every assignment of a program license (all pages), optionally filtered."""
+    return list(walk_pages(admin, PROGRAM_ASSIGNMENTS, {"license_id": license_id, **filters}))
+
+
+def group_assignments(admin: ApiClient, license_id: int, **filters: Any) -> list[dict[str, Any]]:
+    """Every group assignment of a program license (all pages), optionally filtered."""
+    return list(walk_pages(admin, GROUP_ASSIGNMENTS, {"license_id": license_id, **filters}))
+
+
+def group_members(admin: ApiClient, settings: Settings, group_id: int) -> set[int]:
+    """The user ids of a group's members, as the RBAC group list shows them."""
+    for group in walk_pages(admin, RBAC_GROUPS, {"platform_key": settings.platform_key}):
+        if group.get("id") == group_id:
+            users = group.get("users")
+            assert isinstance(users, list), f"RBAC group {group_id} has no users list: {group!r}"
+            return {user["id"] for user in users}
+    not_verified(f"group {group_id} of [fixtures] group_ids is not in the RBAC group list of the platform")
+
+
+def create_license_raw(objects: Objects, body: dict[str, Any], client: ApiClient | None = None) -> Exchange:
+    """POST a program license create exactly as given; a license the target creates is recorded for cleanup."""
+    exchange = (client or objects.admin).post(PROGRAM_LICENSE_CREATE, body)
+    if exchange.status in (200, 201):
+        created = exchange.json()
+        if isinstance(created, dict) and "id" in created:
+            objects._record("program_license", license_id=created["id"], name=str(body.get("name", created["id"])))
+    return exchange
+
+
+def license_body(objects: Objects, **fields: Any) -> dict[str, Any]:
+    """A full program license create body (every documented reading's required fields) for the platform under test."""
+    from conformance.client.objects import now_iso
+    from conformance.verdicts import need
+
+    program = need(objects.settings.fixtures.program_keys, 1, "program_keys")[0]
+    name = objects.name("program-license")
+    body: dict[str, Any] = {"platform_key": objects.settings.platform_key, "program_key": program,
+                            "program_id": program, "name": name, "count": 2, "started": now_iso(),
+                            "external_id": name}
+    body.update(fields)
+    return body
+
+
+def assign_raw(objects: Objects, license_id: int | None, body: dict[str, Any],
+               client: ApiClient | None = None) -> Exchange:
+    """POST a program assignment exactly as given; an assignment the target creates is recorded for cleanup."""
+    params = {"license_id": license_id} if license_id is not None else None
+    exchange = (client or objects.admin).post(PROGRAM_ASSIGNMENTS, body, params=params)
+    if exchange.status in (200, 201) and license_id is not None:
+        created = exchange.json()
+        if isinstance(created, dict) and "id" in created:
+            objects._record("program_assignment", license_id=license_id, assignment_id=created["id"])
+    return exchange
+
+
+def unassign(admin: ApiClient, license_id: int, assignment_id: int) -> Exchange:
+    """DELETE one program assignment."""
+    return admin.delete(PROGRAM_ASSIGNMENTS, params={"license_id": license_id, "assignment_id": assignment_id})
+
+
+def check_usage(admin: ApiClient, settings: Settings, license_: dict[str, Any], step: str) -> dict[str, Any]:
+    """usage_count, verbose 'assignments' and the assignment list agree; returns the verbose license."""
+    listed = assignments(admin, license_["id"])
+    shown = the_license(admin, settings, license_, verbose=True)
+    usage = shown.get("usage_count")
+    assert usage == len(listed), f"{step}: usage_count is {usage!r} but the assignment list holds {len(listed)}"
+    counts = shown.get("assignments")
+    assert isinstance(counts, dict), f"{step}: verbose=true must add an 'assignments' object; got {counts!r}"
+    assert all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()), \
+        f"{step}: the verbose assignment counts must be integers: {counts!r}"
+    assert counts.get("total") == usage, f"{step}: assignments.total {counts.get('total')!r} != usage_count {usage!r}"
+    active = sum(1 for a in listed if a.get("active") is True)
+    pending = sum(1 for a in listed if a.get("fulfilled") is False)
+    if "active" in counts:
+        assert counts["active"] == active, f"{step}: assignments.active is {counts['active']}, the list has {active}"
+    if "pending" in counts:
+        assert counts["pending"] == pending, f"{step}: assignments.pending is {counts['pending']}, the list has {pending}"
+    count = shown.get("count")
+    assert isinstance(count, int) and usage <= count, f"{step}: usage_count {usage} exceeds count {count}"
+    return shown
+
+
+def expect_ok(exchange: Exchange, why: str) -> Any:
+    """200 (or 201) and the JSON body."""
+    return expect_status(exchange, 200, 201, why=why).json()
