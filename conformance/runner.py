@@ -122,7 +122,7 @@ def preflight(settings: Settings) -> None:
 
 def _unreachable(message: str) -> str:
     detail = message.split(": ", 1)[1] if ": " in message else message
-    return f"failed the first request: {detail}; check the URL and that the server is up"
+    return f"is unreachable or broken: {detail}; check the URL and that the server is up"
 
 
 def scrub_reports(report_dir: Path, keys: list[str]) -> None:

@@ -99,4 +99,4 @@ def test_unresolvable_or_tls_broken_target_exits_3(url: str, tmp_path: Path) -> 
         done = run_cli("run", "--base-url", url.format(port=sock.getsockname()[1]), "--timeout", "2",
                        report_dir=tmp_path / "r", timeout=60)
     assert done.code == 3, done.stdout + done.stderr
-    assert "failed the first request" in last_line(done.stderr)
+    assert "unreachable or broken" in last_line(done.stderr)
