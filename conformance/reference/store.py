@@ -643,12 +643,21 @@ class Store:
                 value = int(value)
             values[column] = value
         with self.transaction():
+            if kind == "program" and "count" in values:
+                self.check_count_change(license_id, int(values["count"]))
             values["modified"] = self.now()
             self._update(LICENSE_TABLES[kind], license_id, values)
             license = self.get_license(kind, license_id)
             assert license is not None
             self.record_license_history(kind, license_id, change_type, transaction_id, self._snapshot(license))
         return license
+
+    def check_count_change(self, license_id: int, count: int) -> None:
+        """A program license's count may not drop below its number of active assignments."""
+        active = int(self._scalar("SELECT COUNT(*) FROM program_license_assignments WHERE license_id = ? AND active = 1",
+                                  (license_id,)))
+        if count < active:
+            raise BadRequest(f"count {count} is less than the {active} active assignment(s) of license {license_id}.")
 
     def list_licenses(self, kind: str, *, platform_ids: list[int] | None, filters: dict[str, Any],
                       sort: tuple[str, bool], offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:

@@ -89,8 +89,8 @@ def test_garbage_never_breaks_an_operation(api: Api, method: str, path: str) -> 
         for raw in RAW_BODIES:
             check(dm.request(method, path, content=raw, headers={"content-type": "application/json"}))
         for i, field in enumerate(FIELDS):  # every field meets a few weird values, in rotation
-            for j in range(4):
-                value = WEIRD_VALUES[(i * 4 + j) % len(WEIRD_VALUES)]
+            for j in range(3):
+                value = WEIRD_VALUES[(i * 3 + j) % len(WEIRD_VALUES)]
                 check(dm.request(method, path, json={**baseline, field: value}))
     for params in QUERY_VARIANTS:
         check(dm.request(method, path, params=params, json=baseline))
