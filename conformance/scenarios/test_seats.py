@@ -8,14 +8,24 @@ import pytest
 
 from conformance.client.objects import Objects
 from conformance.config import Fixtures
+from conformance.scenarios._licenses import (
+    GROUP_ASSIGNMENTS,
+    USER_ASSIGNMENTS,
+    assignments,
+    check_usage,
+    group_members,
+    the_license,
+)
 from conformance.scenarios.support import (
     PROGRAM_ASSIGNMENTS,
+    PROGRAM_LICENSE_UPDATE,
     PROGRAM_LICENSES,
     expect_client_error,
     expect_status,
     need,
     walk_pages,
 )
+from conformance.verdicts import not_verified
 
 
 class Seats:
@@ -68,3 +78,95 @@ def test_unassigning_frees_a_seat(objects: Objects, fixtures: Fixtures) -> None:
 
     expect_status(seats.assign(third), 200, 201, why="the freed seat")
     seats.expect([second, third], "after reusing the freed seat")
+    check_usage(seats.admin, seats.settings, seats.license, "after reusing the freed seat")
+
+
+@pytest.mark.requirement("CAT-SEAT-001", "CAT-SEAT-005", "CAT-LICLIST-015")
+def test_assigning_the_same_user_twice_takes_one_seat(objects: Objects, fixtures: Fixtures) -> None:
+    first, second = need(fixtures.user_ids, 2, "user_ids")
+    license_ = objects.program_license(count=2)
+    admin, settings = objects.admin, objects.settings
+    held = objects.assignment("program", license_["id"], first)
+    check_usage(admin, settings, license_, "after the first assignment")
+
+    again = expect_status(objects.assign("program", license_["id"], first, fulfilled=True), 200, 201,
+                          why="assigning the same user again updates the assignment").json()
+    assert again.get("id") == held["id"], f"the second assignment must update #{held['id']}, it answered #{again.get('id')}"
+    shown = check_usage(admin, settings, license_, "after assigning the same user again")
+    assert shown["usage_count"] == 1, f"the same user twice takes one seat; usage_count is {shown['usage_count']}"
+
+    expect_status(objects.assign("program", license_["id"], second), 200, 201,
+                  why="the second seat is still free after assigning one user twice")
+    shown = check_usage(admin, settings, license_, "after filling the license")
+    assert shown["usage_count"] == 2
+
+
+@pytest.mark.requirement("CAT-SEAT-004")
+def test_count_cannot_drop_below_the_active_assignments(objects: Objects, fixtures: Fixtures) -> None:
+    first, second = need(fixtures.user_ids, 2, "user_ids")
+    license_ = objects.program_license(count=3)
+    admin, settings = objects.admin, objects.settings
+    for user in (first, second):
+        objects.assignment("program", license_["id"], user)
+    refused = admin.post(PROGRAM_LICENSE_UPDATE, {"license_id": license_["id"], "count": 1})
+    expect_client_error(refused, "count below the number of active assignments (2)")
+    shown = the_license(admin, settings, license_)
+    assert shown.get("count") == 3, f"the refused update changed count to {shown.get('count')!r}"
+    lowered = expect_status(admin.post(PROGRAM_LICENSE_UPDATE, {"license_id": license_["id"], "count": 2}), 200,
+                            why="count equal to the number of active assignments is allowed").json()
+    assert lowered.get("count") == 2
+
+
+@pytest.mark.requirement("CAT-SEAT-007", "CAT-SEAT-008")
+def test_user_license_seats(objects: Objects, fixtures: Fixtures) -> None:
+    first, second, third = need(fixtures.user_ids, 3, "user_ids")
+    admin, settings = objects.admin, objects.settings
+    license_ = objects.user_license(count=2)
+
+    def expect_usage(users: list[int], step: str) -> None:
+        listed = list(walk_pages(admin, USER_ASSIGNMENTS, {"license_id": license_["id"]}))
+        assert sorted(a.get("user_id") for a in listed) == sorted(users), \
+            f"{step}: the user assignment list holds {[a.get('user_id') for a in listed]}, expected {sorted(users)}"
+        shown = the_license(admin, settings, license_, kind="user")
+        if "usage_count" in shown:
+            assert shown["usage_count"] == len(users), f"{step}: usage_count {shown['usage_count']} != {len(users)}"
+
+    expect_usage([], "a new user license")
+    held = objects.assignment("user", license_["id"], first)
+    expect_usage([first], "after one assignment")
+    objects.assignment("user", license_["id"], second)
+    expect_usage([first, second], "after filling the license")
+    expect_client_error(objects.assign("user", license_["id"], third), "every seat of the user license is taken")
+    expect_usage([first, second], "after the refused assignment")
+    expect_status(admin.delete(USER_ASSIGNMENTS, params={"license_id": license_["id"], "assignment_id": held["id"]}),
+                  200, why="unassigning a user license")
+    expect_usage([second], "after unassigning")
+
+
+@pytest.mark.requirement("CAT-SEAT-009", "CAT-SEAT-011", "CAT-SEAT-001")
+def test_group_assignment_never_oversubscribes(objects: Objects, fixtures: Fixtures) -> None:
+    admin, settings = objects.admin, objects.settings
+    groups = need(fixtures.group_ids, 1, "group_ids")
+    group = max(groups, key=lambda g: len(group_members(admin, settings, g)))
+    members = group_members(admin, settings, group)
+    if len(members) < 2:
+        not_verified(f"needs a fixture group with at least 2 members (group {group} has {len(members)})")
+
+    roomy = objects.program_license(count=len(members) + 1)
+    objects.group_assignment(roomy["id"], group)
+    shown = check_usage(admin, settings, roomy, "a group assignment with seats for every member")
+    holders = {a.get("user_id") for a in assignments(admin, roomy["id"])}
+    assert members <= holders, f"every member must hold an assignment; missing {sorted(members - holders)}"
+    assert shown["usage_count"] == len(members), \
+        f"the members' assignments count in usage_count: {shown['usage_count']} for {len(members)} members"
+
+    tight = objects.program_license(count=len(members) - 1)
+    answer = admin.post(GROUP_ASSIGNMENTS, {"license_id": tight["id"], "group_id": group,
+                                            "platform_key": settings.platform_key}, params={"license_id": tight["id"]})
+    if answer.status in (200, 201):
+        objects._record("group_assignment", license_id=tight["id"], assignment_id=answer.json()["id"])
+    else:
+        expect_client_error(answer, "the group does not fit the license (all-or-nothing reading)")
+        assert assignments(admin, tight["id"]) == [], "a refused group assignment must create no user assignment"
+    shown = check_usage(admin, settings, tight, "a group larger than the license")
+    assert shown["usage_count"] <= tight["count"]
