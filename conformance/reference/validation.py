@@ -32,7 +32,8 @@ def format_timestamp(value: datetime) -> str:
     """ISO 8601, UTC, second precision, ``Z`` suffix: ``2026-11-23T10:00:00Z``."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = value.astimezone(UTC)  # strftime's %Y does not pad years before 1000 on every platform
+    return f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%SZ")
 
 
 def utc_now() -> str:
