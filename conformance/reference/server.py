@@ -35,7 +35,7 @@ def _config(app: object, host: str, port: int) -> uvicorn.Config:
 def _bind(host: str, port: int) -> socket.socket:
     """A listening socket on (host, port); port 0 picks a free port, race-free."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets TCP_NODELAY
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
