@@ -88,7 +88,8 @@ def test_assignment_errors(dm: httpx.Client, make_program_license: Callable[...,
     assert_error(assign(dm, lid, email="nobody@alpha.example"), 404)
     assert_error(assign(dm, lid, email="not-an-email"), 400)
     assert_error(assign(dm, lid, user_id="101"), 400)
-    assert_error(assign(dm, lid, user_id=101, email="bob@alpha.example"), 400)
+    both = assign(dm, lid, user_id=101, email="bob@alpha.example")  # user_id takes precedence (CAT-PASG-017)
+    assert both.status_code == 200 and both.json()["user_id"] == 101, both.text
     assert_error(assign(dm, 424242, user_id=101), 404)
     assert_error(dm.post(PA, json={"user_id": 101}), 400)  # no license_id anywhere
     assert_error(dm.post(PA + "?license_id=1", json={"license_id": 2, "user_id": 101}), 400)

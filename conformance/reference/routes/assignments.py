@@ -113,6 +113,8 @@ def resolve_assignee(store: Store, platform_id: int, *, user_id: int | None, ema
     """The user named by user_id / email / username; 404 when unknown on the license's platform."""
     if user_id is None and email is None and username is None:
         raise BadRequest("One of user_id or email is required.")
+    if user_id is not None:  # "If both user_id and email are provided, user_id takes precedence"
+        email = username = None
     found: dict[int, dict[str, Any]] = {}
     for label, value, lookup in (("user_id", user_id, store.get_user), ("email", email, store.find_user_by_email),
                                  ("username", username, store.find_user_by_username)):
