@@ -1,0 +1,394 @@
+"""One minimal valid request per operation of the contract (the 35 covered operations).
+
+`Requests.prepare(operation)` creates, through the `objects` fixture, what the request needs (a
+license, an assignment, a policy, ...) and returns a `Prepared` request: the exact method, path,
+query and body the suite sends, a `state()` reader that shows (as the DM admin) everything the
+request could change, and a `record()` hook that writes down in the cleanup ledger any object a
+successful request created. The authentication and access-control scenarios share it: they send
+the same valid request as different callers and compare `state()` before and after.
+
+Every body satisfies every documented reading (docs/behaviour.md): license creates carry both
+`program_key` and `program_id`, credential creates carry the fields of both documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.client.objects import (
+    ASSIGNMENT_PATHS,
+    GROUP_ASSIGNMENTS,
+    GROUP_SUGGESTIONS,
+    LICENSE_PATHS,
+    RBAC_POLICIES,
+    SUGGESTIONS,
+    Objects,
+    credential_of,
+    credentials_path,
+    now_iso,
+)
+from conformance.client.session import ApiClient, Exchange
+from conformance.scenarios.support import expect_status, need, walk_pages
+
+ROLES = "/api/core/rbac/roles/"
+GROUPS = "/api/core/rbac/groups/"
+BULK_SUGGESTIONS = SUGGESTIONS + "bulk/"
+CREDENTIALS = "/api/credentials/orgs/{org}/users/{user_id}/"
+CREDENTIAL = "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}"
+
+# The 35 operations of the contract, in its order.
+OPERATIONS: tuple[str, ...] = (
+    "GET /api/catalog/licenses/program/",
+    "POST /api/catalog/licenses/program/create/",
+    "POST /api/catalog/licenses/program/update/",
+    "GET /api/catalog/licenses/program/assignment/",
+    "POST /api/catalog/licenses/program/assignment/",
+    "DELETE /api/catalog/licenses/program/assignment/",
+    "GET /api/catalog/licenses/program/assignment/group/",
+    "POST /api/catalog/licenses/program/assignment/group/",
+    "DELETE /api/catalog/licenses/program/assignment/group/",
+    "GET /api/catalog/licenses/user/",
+    "POST /api/catalog/licenses/user/create/",
+    "POST /api/catalog/licenses/user/update/",
+    "GET /api/catalog/licenses/user/assignment/",
+    "POST /api/catalog/licenses/user/assignment/",
+    "DELETE /api/catalog/licenses/user/assignment/",
+    "GET /api/catalog/suggestions/program/manage/",
+    "POST /api/catalog/suggestions/program/manage/",
+    "DELETE /api/catalog/suggestions/program/manage/",
+    "POST /api/catalog/suggestions/program/manage/bulk/",
+    "GET /api/catalog/suggestions/program/manage/group/",
+    "POST /api/catalog/suggestions/program/manage/group/",
+    "DELETE /api/catalog/suggestions/program/manage/group/",
+    "GET /api/core/rbac/policies/",
+    "POST /api/core/rbac/policies/",
+    "GET /api/core/rbac/policies/{id}/",
+    "PUT /api/core/rbac/policies/{id}/",
+    "PATCH /api/core/rbac/policies/{id}/",
+    "DELETE /api/core/rbac/policies/{id}/",
+    "GET /api/core/rbac/roles/",
+    "GET /api/core/rbac/groups/",
+    "GET /api/credentials/orgs/{org}/users/{user_id}/",
+    "POST /api/credentials/orgs/{org}/users/{user_id}/",
+    "GET /api/credentials/orgs/{org}/users/{user_id}/{entity_id}",
+    "PUT /api/credentials/orgs/{org}/users/{user_id}/{entity_id}",
+    "DELETE /api/credentials/orgs/{org}/users/{user_id}/{entity_id}",
+)
+
+LICENSE_WRITES = {
+    "POST /api/catalog/licenses/program/create/": "CAT-ACL-001",
+    "POST /api/catalog/licenses/program/update/": "CAT-ACL-002",
+    "POST /api/catalog/licenses/user/create/": "CAT-ACL-003",
+    "POST /api/catalog/licenses/user/update/": "CAT-ACL-004",
+}
+PROGRAM_LICENSE_LIST = "GET /api/catalog/licenses/program/"
+ASSIGNMENT_OPS = tuple(op for op in OPERATIONS if "/assignment/" in op) + ("GET /api/catalog/licenses/user/",)
+SUGGESTION_OPS = tuple(op for op in OPERATIONS if "/suggestions/" in op)
+CREDENTIAL_OPS = tuple(op for op in OPERATIONS if "/credentials/" in op)
+RBAC_OPS = tuple(op for op in OPERATIONS if "/core/rbac/" in op)
+RBAC_LISTS = ("GET /api/core/rbac/policies/", "GET /api/core/rbac/roles/", "GET /api/core/rbac/groups/")
+
+
+def is_write(operation: str) -> bool:
+    """True for POST, PUT, PATCH and DELETE."""
+    return not operation.startswith("GET ")
+
+
+def _nothing() -> Any:
+    return None
+
+
+def _no_record(exchange: Exchange) -> None:
+    return None
+
+
+@dataclass
+class Prepared:
+    """A valid request for one operation, and how to see what it changes."""
+
+    operation: str
+    method: str
+    path: str
+    params: dict[str, Any] | None = None
+    body: Any = None
+    state: Callable[[], Any] = _nothing
+    record: Callable[[Exchange], None] = _no_record
+    platform_objects: dict[str, Any] = field(default_factory=dict)  # ids of this platform's objects it names
+
+    def send(self, client: ApiClient, *, headers: dict[str, str] | None = None) -> Exchange:
+        """Send the request as `client` (optionally with explicit headers, e.g. another Authorization)."""
+        return client.request(self.method, self.path, params=self.params, json_body=self.body, headers=headers)
+
+    def succeeded(self, exchange: Exchange) -> None:
+        """Record what a successful request created (so the ledger removes it)."""
+        if 200 <= exchange.status < 300:
+            self.record(exchange)
+
+
+def _ids(items: list[dict[str, Any]]) -> list[Any]:
+    return sorted(item.get("id") for item in items)
+
+
+def _sorted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda item: str(item.get("id")))
+
+
+class Requests:
+    """Builds the prepared request of each operation on objects of the platform under test."""
+
+    def __init__(self, objects: Objects) -> None:
+        self.objects = objects
+        self.admin = objects.admin
+        self.settings = objects.settings
+        self.platform = objects.settings.platform_key
+        fixtures = objects.settings.fixtures
+        self.user = need(fixtures.user_ids, 1, "user_ids")[0]
+        self.group = need(fixtures.group_ids, 1, "group_ids")[0]
+        self.program = need(fixtures.program_keys, 1, "program_keys")[0]
+        self.role = need(fixtures.role_ids, 1, "role_ids")[0]
+
+    # ------------------------------------------------------------------ ledger and reads
+    def _record(self, kind: str, **identifiers: Any) -> None:
+        self.objects.entries.append(self.objects.ledger.record(kind, **identifiers))
+
+    def _list(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(walk_pages(self.admin, path, params))
+
+    def _licenses_named(self, kind: str, external_id: str) -> list[dict[str, Any]]:
+        items = self._list(LICENSE_PATHS[kind], {"platform_key": self.platform, "external_id": external_id})
+        return _sorted([item for item in items if item.get("external_id") == external_id])
+
+    def _assignments(self, kind: str, license_id: int) -> list[dict[str, Any]]:
+        return _sorted(self._list(ASSIGNMENT_PATHS[kind], {"license_id": license_id}))
+
+    def _suggestions(self, path: str, key: str, value: Any) -> list[dict[str, Any]]:
+        items = self._list(path, {"platform_key": self.platform})
+        return _sorted([i for i in items if str(i.get(key)) == str(value) and i.get("program_key") == self.program])
+
+    def _retrieve(self, path: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
+        exchange = self.admin.get(path, params=params)
+        return exchange.status, (exchange.json() if exchange.status == 200 else None)
+
+    def _record_new_suggestions(self, path: str, key: str, value: Any, kind: str) -> Callable[[Exchange], None]:
+        known = {item.get("id") for item in self._suggestions(path, key, value)}
+
+        def record(exchange: Exchange) -> None:
+            for item in self._suggestions(path, key, value):
+                if item.get("id") not in known:
+                    self._record(kind, platform_key=self.platform, suggestion_id=item["id"])
+        return record
+
+    # ------------------------------------------------------------------ the table
+    def prepare(self, operation: str) -> Prepared:
+        """The prepared request of `operation` (one of OPERATIONS)."""
+        method, _, path = operation.partition(" ")
+        builder = {
+            "/api/catalog/licenses/program/": self._license_list,
+            "/api/catalog/licenses/user/": self._license_list,
+            "/api/catalog/licenses/program/create/": self._license_create,
+            "/api/catalog/licenses/user/create/": self._license_create,
+            "/api/catalog/licenses/program/update/": self._license_update,
+            "/api/catalog/licenses/user/update/": self._license_update,
+            "/api/catalog/licenses/program/assignment/": self._assignment,
+            "/api/catalog/licenses/user/assignment/": self._assignment,
+            "/api/catalog/licenses/program/assignment/group/": self._group_assignment,
+            "/api/catalog/suggestions/program/manage/": self._suggestion,
+            "/api/catalog/suggestions/program/manage/bulk/": self._bulk,
+            "/api/catalog/suggestions/program/manage/group/": self._group_suggestion,
+            "/api/core/rbac/policies/": self._policies,
+            "/api/core/rbac/policies/{id}/": self._policy,
+            "/api/core/rbac/roles/": self._rbac_list,
+            "/api/core/rbac/groups/": self._rbac_list,
+            CREDENTIALS: self._credentials,
+            CREDENTIAL: self._credential,
+        }[path]
+        return builder(operation, method, path)
+
+    @staticmethod
+    def _kind(path: str) -> str:
+        return "user" if "/licenses/user/" in path else "program"
+
+    def _license_list(self, op: str, method: str, path: str) -> Prepared:
+        return Prepared(op, method, path, params={"platform_key": self.platform})
+
+    def _license_create(self, op: str, method: str, path: str) -> Prepared:
+        kind = self._kind(path)
+        name = self.objects.name(f"{kind}-license")
+        body: dict[str, Any] = {"platform_key": self.platform, "name": name, "count": 3, "started": now_iso(),
+                                "external_id": name, "active": True}
+        if kind == "program":
+            body.update(program_key=self.program, program_id=self.program)
+
+        def record(exchange: Exchange) -> None:
+            self._record(f"{kind}_license", license_id=exchange.json()["id"], name=name)
+        return Prepared(op, method, path, body=body, state=lambda: self._licenses_named(kind, name), record=record)
+
+    def _new_license(self, kind: str, count: int = 5) -> dict[str, Any]:
+        return self.objects.program_license(count=count) if kind == "program" else self.objects.user_license(count)
+
+    def _license_update(self, op: str, method: str, path: str) -> Prepared:
+        kind = self._kind(path)
+        license_ = self._new_license(kind, 3)
+        body = {"license_id": license_["id"], "count": 4, "name": f"{license_['name']}-renamed"}
+        return Prepared(op, method, path, body=body, state=lambda: self._licenses_named(kind, license_["external_id"]),
+                        platform_objects={"license_id": license_["id"]})
+
+    def _assignment(self, op: str, method: str, path: str) -> Prepared:
+        kind = self._kind(path)
+        license_ = self._new_license(kind)
+        lid = license_["id"]
+        state = lambda: self._assignments(kind, lid)  # noqa: E731
+        objects = {"license_id": lid}
+        if method == "GET":
+            return Prepared(op, method, path, params={"license_id": lid}, state=state, platform_objects=objects)
+        if method == "POST":
+            def record(exchange: Exchange) -> None:
+                self._record(f"{kind}_assignment", license_id=lid, assignment_id=exchange.json()["id"])
+            body = {"license_id": lid, "user_id": self.user, "platform_key": self.platform}
+            return Prepared(op, method, path, params={"license_id": lid}, body=body, state=state, record=record,
+                            platform_objects=objects)
+        held = self.objects.assignment(kind, lid, self.user)
+        return Prepared(op, method, path, params={"license_id": lid, "assignment_id": held["id"]}, state=state,
+                        platform_objects={**objects, "assignment_id": held["id"]})
+
+    def _group_assignment(self, op: str, method: str, path: str) -> Prepared:
+        license_ = self.objects.program_license(count=10)
+        lid = license_["id"]
+
+        def state() -> Any:
+            return {"groups": _sorted(self._list(GROUP_ASSIGNMENTS, {"license_id": lid})),
+                    "users": self._assignments("program", lid)}
+        objects = {"license_id": lid}
+        if method == "GET":
+            return Prepared(op, method, path, params={"license_id": lid}, state=state, platform_objects=objects)
+        if method == "POST":
+            def record(exchange: Exchange) -> None:
+                self._record("group_assignment", license_id=lid, assignment_id=exchange.json()["id"])
+                for item in self._assignments("program", lid):
+                    self._record("program_assignment", license_id=lid, assignment_id=item["id"])
+            body = {"license_id": lid, "group_id": self.group, "platform_key": self.platform}
+            return Prepared(op, method, path, params={"license_id": lid}, body=body, state=state, record=record,
+                            platform_objects=objects)
+        held = self.objects.group_assignment(lid, self.group)
+        return Prepared(op, method, path, params={"license_id": lid, "assignment_id": held["id"]}, state=state,
+                        platform_objects={**objects, "assignment_id": held["id"]})
+
+    def _suggestion(self, op: str, method: str, path: str) -> Prepared:
+        params = {"platform_key": self.platform}
+        if method == "GET":
+            return Prepared(op, method, path, params=params)
+        held = self.objects.program_suggestion(self.user, self.program)
+        state = lambda: self._suggestions(SUGGESTIONS, "user_id", self.user)  # noqa: E731
+        if method == "DELETE":
+            return Prepared(op, method, path, params={**params, "suggestion_id": held["id"]}, state=state,
+                            platform_objects={"suggestion_id": held["id"]})
+        body = {"platform_key": self.platform, "program_key": self.program, "user_id": str(self.user),
+                "visible": not held.get("visible", True)}
+        return Prepared(op, method, path, params=params, body=body, state=state,
+                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", self.user, "program_suggestion"),
+                        platform_objects={"suggestion_id": held["id"]})
+
+    def _bulk(self, op: str, method: str, path: str) -> Prepared:
+        held = self.objects.program_suggestion(self.user, self.program)
+        item = {"program_key": self.program, "user_id": str(self.user), "visible": not held.get("visible", True)}
+        body = {"platform_key": self.platform, "suggestion_data": [item]}
+        return Prepared(op, method, path, params={"platform_key": self.platform}, body=body,
+                        state=lambda: self._suggestions(SUGGESTIONS, "user_id", self.user),
+                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", self.user, "program_suggestion"))
+
+    def _group_suggestion(self, op: str, method: str, path: str) -> Prepared:
+        params = {"platform_key": self.platform}
+        if method == "GET":
+            return Prepared(op, method, path, params=params)
+        held = self.objects.group_suggestion(self.group, self.program)
+        state = lambda: self._suggestions(GROUP_SUGGESTIONS, "group_id", self.group)  # noqa: E731
+        if method == "DELETE":
+            return Prepared(op, method, path, params={**params, "suggestion_id": held["id"]}, state=state,
+                            platform_objects={"suggestion_id": held["id"]})
+        body = {"platform_key": self.platform, "program_key": self.program, "group_id": self.group,
+                "visible": not held.get("visible", True)}
+        return Prepared(op, method, path, params=params, body=body, state=state,
+                        record=self._record_new_suggestions(GROUP_SUGGESTIONS, "group_id", self.group,
+                                                            "group_suggestion"),
+                        platform_objects={"suggestion_id": held["id"]})
+
+    def _policies(self, op: str, method: str, path: str) -> Prepared:
+        params = {"platform_key": self.platform}
+        if method == "GET":
+            held = self.objects.rbac_policy()
+            return Prepared(op, method, path, params=params, platform_objects={"policy_id": held["id"]})
+        name = self.objects.name("policy")
+        body = {"name": name, "resources": [f"/conformance/{self.objects.ledger.run_id}"], "role_id": self.role,
+                "platform_key": self.platform}
+
+        def state() -> Any:
+            return _ids([p for p in self._list(RBAC_POLICIES, {**params, "name": name}) if p.get("name") == name])
+
+        def record(exchange: Exchange) -> None:
+            self._record("rbac_policy", policy_id=exchange.json()["id"], platform_key=self.platform)
+        return Prepared(op, method, path, body=body, state=state, record=record)
+
+    def _policy(self, op: str, method: str, path: str) -> Prepared:
+        held = self.objects.rbac_policy()
+        concrete = f"{RBAC_POLICIES}{held['id']}/"
+        state = lambda: self._retrieve(concrete)  # noqa: E731
+        objects = {"policy_id": held["id"]}
+        if method == "GET":
+            return Prepared(op, method, concrete, state=state, platform_objects=objects)
+        if method == "DELETE":
+            return Prepared(op, method, concrete, params={"platform_key": self.platform}, state=state,
+                            platform_objects=objects)
+        body: dict[str, Any] = {"name": f"{held['name']}-changed"}
+        if method == "PUT":
+            body.update(resources=[f"/conformance/{self.objects.ledger.run_id}/changed"], role_id=self.role,
+                        platform_key=self.platform)
+        return Prepared(op, method, concrete, body=body, state=state, platform_objects=objects)
+
+    def _rbac_list(self, op: str, method: str, path: str) -> Prepared:
+        return Prepared(op, method, path, params={"platform_key": self.platform})
+
+    def _credentials(self, op: str, method: str, path: str) -> Prepared:
+        org = self.settings.org
+        concrete = credentials_path(org, self.user)
+        if method == "GET":
+            held = self.objects.credential(self.user)
+            return Prepared(op, method, concrete, platform_objects={"credential_id": held["credential_id"]})
+        name = self.objects.name("credential")
+        body = {"credential_id": name, "credential_url": f"https://credentials.example/{name}", "name": name,
+                "revoked": False, "issuer": "conformance-issuer"}
+
+        def record(exchange: Exchange) -> None:
+            created = credential_of(exchange.json())
+            self._record("credential", org=org, user_id=self.user, entity_id=created.get("credential_id", name))
+        return Prepared(op, method, concrete, body=body, state=lambda: self._retrieve(credentials_path(org, self.user,
+                                                                                                       name)),
+                        record=record)
+
+    def _credential(self, op: str, method: str, path: str) -> Prepared:
+        org = self.settings.org
+        held = self.objects.credential(self.user)
+        concrete = credentials_path(org, self.user, held["credential_id"])
+        objects = {"credential_id": held["credential_id"]}
+        state = lambda: self._retrieve(concrete)  # noqa: E731
+        body = None
+        if method == "PUT":
+            body = {"credential_id": held["credential_id"], "credential_url": held.get("credential_url")
+                    or f"https://credentials.example/{held['credential_id']}", "name": f"{held['name']}-changed",
+                    "revoked": True, "issuer": "conformance-issuer"}
+        return Prepared(op, method, concrete, body=body, state=state, platform_objects=objects)
+
+
+def operation_id(operation: str) -> str:
+    """A short, readable test id for an operation."""
+    method, _, path = operation.partition(" ")
+    short = path.removeprefix("/api/").strip("/").replace("{", "").replace("}", "")
+    return f"{method} {short}"
+
+
+def expect_success(exchange: Exchange, why: str) -> Exchange:
+    """Assert a 2xx answer."""
+    if not 200 <= exchange.status < 300:
+        return expect_status(exchange, 200, 201, 204, why=why)
+    return exchange

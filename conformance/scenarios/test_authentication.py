@@ -1,0 +1,114 @@
+"""Authentication on every operation: no key, an unknown key or another scheme is refused and changes nothing."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from conformance.client.objects import Objects
+from conformance.client.session import ApiClient, Exchange
+from conformance.config import Settings
+from conformance.scenarios._requests import (
+    OPERATIONS,
+    RBAC_OPS,
+    Prepared,
+    Requests,
+    is_write,
+    operation_id,
+)
+from conformance.scenarios.support import expect_status
+from conformance.verdicts import not_verified
+
+
+def _refusals(operation: str) -> tuple[int, ...]:
+    # The RBAC operations document only 403 for a refused caller (GEN-AUTH-006); the others document 401.
+    return (401, 403) if operation in RBAC_OPS else (401,)
+
+
+def _check_401_body(exchange: Exchange) -> None:
+    if exchange.status != 401:
+        return
+    body = exchange.json()
+    assert isinstance(body, dict) and isinstance(body.get("detail"), str), \
+        f"{exchange.operation}: a 401 answer should be a JSON object with a string 'detail'\n{exchange.describe()}"
+
+
+def _key(settings: Settings, role: str) -> str:
+    secret = settings.keys.get(role)
+    if secret is None:
+        not_verified(f"needs the {role} key")
+    return secret.reveal()
+
+
+def _auth_requirements(operation: str) -> tuple[str, ...]:
+    if operation in RBAC_OPS:
+        return ("GEN-AUTH-006", "GEN-AUTH-007")
+    return ("GEN-AUTH-001", "GEN-AUTH-002", "GEN-AUTH-003", "GEN-AUTH-007")
+
+
+def _params(ids: object) -> list[object]:
+    return [pytest.param(op, id=operation_id(op), marks=pytest.mark.requirement(*ids(op))) for op in OPERATIONS]
+
+
+@pytest.mark.parametrize("operation", _params(_auth_requirements))
+def test_requests_without_a_valid_key_are_refused_and_change_nothing(
+    operation: str, objects: Objects, anonymous: ApiClient, admin: ApiClient, settings: Settings
+) -> None:
+    prepared: Prepared = Requests(objects).prepare(operation)
+    before = prepared.state()
+    valid = _key(settings, "dm_admin")
+    attempts = {
+        "no Authorization header": {},
+        "an unknown key": {"Authorization": f"Api-Token conformance-unknown-{secrets.token_hex(12)}"},
+        "a valid key under another scheme (Bearer)": {"Authorization": f"Bearer {valid}"},
+    }
+    for what, headers in attempts.items():
+        exchange = prepared.send(anonymous, headers=headers)
+        prepared.succeeded(exchange)  # a wrongly accepted create must still be cleaned up
+        expect_status(exchange, *_refusals(operation), why=f"a request with {what} is not authenticated")
+        _check_401_body(exchange)
+    if is_write(operation):
+        after = prepared.state()
+        assert after == before, (f"{operation}: refused unauthenticated requests changed the data\n"
+                                 f"  before: {before}\n  after:  {after}")
+
+
+@pytest.mark.parametrize("operation", _params(lambda op: ("GEN-AUTH-004",)))
+def test_the_dm_admin_key_as_api_token_authenticates_every_operation(
+    operation: str, objects: Objects, admin: ApiClient
+) -> None:
+    prepared = Requests(objects).prepare(operation)
+    exchange = prepared.send(admin)
+    prepared.succeeded(exchange)
+    assert 200 <= exchange.status < 300, (f"{exchange.operation}: the DM admin's key sent as 'Api-Token <key>' must "
+                                          f"authenticate a valid request; received {exchange.status}\n"
+                                          f"{exchange.describe()}")
+
+
+# RBAC writes are left out: an unauthenticated RBAC request may be answered 403, like a non-admin's.
+API_KEY_OPERATIONS = [op for op in OPERATIONS if not (is_write(op) and op in RBAC_OPS)]
+
+
+@pytest.mark.requirement("GEN-AUTH-005")
+@pytest.mark.parametrize("operation", [pytest.param(op, id=operation_id(op)) for op in API_KEY_OPERATIONS])
+def test_the_api_key_prefix_of_the_published_example(
+    operation: str, objects: Objects, admin: ApiClient, learner: ApiClient, anonymous: ApiClient, settings: Settings
+) -> None:
+    """Optional (MAY): if the server takes 'Api-Key <key>', it must identify the same caller as 'Api-Token <key>'."""
+    prepared = Requests(objects).prepare(operation)
+    role, client = ("learner", learner) if is_write(operation) else ("dm_admin", admin)
+    before = prepared.state()
+    expected = prepared.send(client) if not is_write(operation) else None
+    exchange = prepared.send(anonymous, headers={"Authorization": f"Api-Key {_key(settings, role)}"})
+    prepared.succeeded(exchange)
+    if exchange.status == 401:
+        not_verified("the server does not take the 'Api-Key' prefix (optional: only 'Api-Token' is required)")
+    if expected is not None:
+        expect_status(exchange, expected.status, why="the same caller as with 'Api-Token <key>'")
+        assert exchange.json() == expected.json(), \
+            f"{exchange.operation}: 'Api-Key <key>' must answer as 'Api-Token <key>' does\n{exchange.describe()}"
+    else:
+        expect_status(exchange, 403, why="the non-admin user's key under 'Api-Key' must still be a non-admin user")
+        after = prepared.state()
+        assert after == before, f"{operation}: a refused request changed the data\n  before: {before}\n  after: {after}"
