@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from conformance.spec.loader import load_contract
 
 PREFLIGHT_PATH = "/api/catalog/licenses/program/"
 PREFLIGHT_TIMEOUT = 15.0
-SUITE_PACKAGES = ("conformance.scenarios",)
+SUITE_PACKAGES = ("conformance.scenarios", "conformance.properties")
 EXIT_INTERRUPTED = 130
 
 
@@ -43,9 +44,17 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
         preflight(settings)
     os.environ.setdefault("CONFORMANCE_RUN_ID", secrets.token_hex(4))
     grabber = _ResultGrabber()
-    code = pytest.main(pytest_args(settings, config_file, overrides, quiet) + list(extra_args), plugins=[grabber])
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up like Ctrl-C does
+    try:
+        code = pytest.main(pytest_args(settings, config_file, overrides, quiet) + list(extra_args), plugins=[grabber])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     scrub_reports(settings.report_dir, grabber.keys)
     return decide(int(code), grabber.result)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str, Any], quiet: bool) -> list[str]:

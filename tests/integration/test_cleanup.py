@@ -1,0 +1,102 @@
+"""Safe on real deployments: nothing left behind, leftovers of a killed run cleaned, no write when read-only."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from conformance.reference.server import ReferenceServer
+from tests.integration.conftest import run_cli, write_target_config
+
+LICENSE_TABLES = {"program_licenses", "user_licenses", "license_history"}  # the API offers no delete for these
+
+
+def state(server: ReferenceServer) -> dict[str, Any]:
+    headers = {"Authorization": f"Api-Token {server.keys.dm_admin}"}
+    return httpx.get(f"{server.base_url}/conformance-probe/v1/state", headers=headers).json()
+
+
+def deletable(objects: dict[str, int]) -> dict[str, int]:
+    return {table: count for table, count in objects.items() if table not in LICENSE_TABLES}
+
+
+def licenses(server: ReferenceServer) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Api-Token {server.keys.dm_admin}"}
+    found: list[dict[str, Any]] = []
+    for kind in ("program", "user"):
+        url = f"{server.base_url}/api/catalog/licenses/{kind}/?page_size=100"
+        while url:
+            body = httpx.get(url, headers=headers).json()
+            found += body["results"]
+            url = body.get("next_page")
+    return found
+
+
+def test_a_run_leaves_nothing_behind_but_retired_licenses(tmp_path: Path, reference: ReferenceServer) -> None:
+    env = write_target_config(tmp_path / "t.toml", reference)
+    before = state(reference)["objects"]
+    done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--report-dir", str(tmp_path / "out"),
+                   report_dir=tmp_path / "out", env=env)
+    assert done.code == 0, done.stdout + done.stderr
+    after = state(reference)["objects"]
+    assert deletable(after) == deletable(before)
+    run_id = done.summary()["run_id"]
+    created = [lic for lic in licenses(reference) if run_id in lic["name"]]
+    assert created, "the run created licenses named after its run ID"
+    assert all(lic["active"] is False for lic in created), "every license the run created is retired"
+    assert not (tmp_path / "out" / "ledger.jsonl").exists(), "a clean run leaves no ledger"
+
+
+def test_leftovers_of_a_killed_run_are_cleaned_first(tmp_path: Path, reference: ReferenceServer) -> None:
+    env = write_target_config(tmp_path / "t.toml", reference)
+    headers = {"Authorization": f"Api-Token {reference.keys.dm_admin}"}
+    before = state(reference)["objects"]
+    policy = httpx.post(f"{reference.base_url}/api/core/rbac/policies/", headers=headers,
+                        json={"name": "conformance-old-run-policy", "resources": ["/x"], "role_id": 3,
+                              "platform_key": "alpha"}).json()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "ledger.jsonl").write_text(json.dumps({"kind": "rbac_policy", "run_id": "old", "policy_id": policy["id"],
+                                                  "platform_key": "alpha"}) + "\n")
+    done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--report-dir", str(out),
+                   "--requirement", "CORE-RBAC-020", report_dir=out, env=env)
+    assert done.code == 0, done.stdout + done.stderr
+    assert httpx.get(f"{reference.base_url}/api/core/rbac/policies/{policy['id']}/", headers=headers).status_code == 404
+    assert deletable(state(reference)["objects"]) == deletable(before)
+    assert not (out / "ledger.jsonl").exists()
+
+
+def test_sigterm_mid_run_still_cleans_up(tmp_path: Path, reference: ReferenceServer) -> None:
+    env = write_target_config(tmp_path / "t.toml", reference)
+    before = state(reference)["objects"]
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--config", str(tmp_path / "t.toml"),
+                             "--report-dir", str(out), "--rate-limit", "8"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and deletable(state(reference)["objects"]) == deletable(before):
+        time.sleep(0.2)  # wait until the run has created something
+    assert deletable(state(reference)["objects"]) != deletable(before), "the run never created anything"
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted" in stderr
+    assert deletable(state(reference)["objects"]) == deletable(before)
+
+
+def test_read_only_run_sends_no_write(tmp_path: Path, reference: ReferenceServer) -> None:
+    env = write_target_config(tmp_path / "t.toml", reference)
+    writes_before = state(reference)["writes"]
+    done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--read-only", "--report-dir", str(tmp_path / "out"),
+                   report_dir=tmp_path / "out", env=env)
+    assert done.code == 0, done.stdout + done.stderr
+    assert state(reference)["writes"] == writes_before
+    assert done.verdict_of("CAT-SEAT-003") == "not verified"
+    assert done.verdict_of("CORE-RBAC-020") == "passed"
