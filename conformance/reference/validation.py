@@ -23,6 +23,8 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+# an absolute URI (RFC 3986): a scheme, then only URI characters, percent-escapes well formed
+_URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 _MISSING = object()
@@ -63,6 +65,10 @@ def normalize_datetime(name: str, value: Any) -> str:
 
 def is_email(value: str) -> bool:
     return bool(_EMAIL_RE.match(value))
+
+
+def is_uri(value: str) -> bool:
+    return bool(_URI_RE.match(value))
 
 
 def _reject_constant(name: str) -> Any:
@@ -243,6 +249,15 @@ class Body:
         value = self.str(name, required=required)
         if value is not None and not is_email(value):
             raise BadRequest(f"Field '{name}' must be an email address.")
+        return value
+
+    def uri(self, name: str, *, nullable: bool = False) -> str | None:
+        """An absolute URI; an empty string counts as none (null)."""
+        value = self.str(name, nullable=nullable, allow_empty=True)
+        if value is None or value == "":
+            return None
+        if not is_uri(value):
+            raise BadRequest(f"Field '{name}' must be an absolute URI.")
         return value
 
 

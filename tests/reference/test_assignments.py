@@ -94,6 +94,8 @@ def test_assignment_errors(dm: httpx.Client, make_program_license: Callable[...,
     assert_error(dm.post(PA, json={"user_id": 101}), 400)  # no license_id anywhere
     assert_error(dm.post(PA + "?license_id=1", json={"license_id": 2, "user_id": 101}), 400)
     assert_error(assign(dm, lid, user_id=101, platform_key="beta"), 400)
+    assert_error(assign(dm, lid, user_id=101, redirect_to="not a uri"), 400)  # answered as format uri
+    assert "redirect_to" not in assign(dm, lid, user_id=101, redirect_to="").json()
     assert_error(dm.get(PA), 400)
     assert_error(dm.get(PA, params={"license_id": 424242}), 400)
     assert_error(dm.delete(PA, params={"license_id": lid}), 400)

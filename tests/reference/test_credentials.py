@@ -29,6 +29,8 @@ def test_crud(dm: httpx.Client) -> None:
     assert (updated["result"]["name"], updated["result"]["revoked"], updated["result"]["credential_id"]) == (
         "Renamed", True, "cred-1")
     assert updated["result"]["issuer"] == "issuer-1"
+    early = dm.put(C + "cred-1", json={"issued_on": "0999-01-01T00:00:00Z"}).json()["result"]
+    assert early["issued_on"] == "0999-01-01T00:00:00Z"  # four-digit years, always
     deleted = dm.delete(C + "cred-1")
     assert deleted.status_code == 204 and deleted.content == b""
     assert_error(dm.get(C + "cred-1"), 404)

@@ -138,7 +138,7 @@ def assignment_fields(body: Body, *, with_direct: bool) -> dict[str, Any]:
     if with_direct:
         fields["direct"] = body.bool("direct")
     if body.has("redirect_to"):
-        fields["redirect_to"] = body.str("redirect_to", nullable=True, allow_empty=True)
+        fields["redirect_to"] = body.uri("redirect_to", nullable=True)  # answered as format uri
     return fields
 
 
