@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.config import PROFILES, load_settings
-from conformance.errors import EXIT_CONFORMANT, EXIT_USAGE, ConformanceToolError
+from conformance.errors import EXIT_CONFORMANT, EXIT_USAGE, ConformanceToolError, UsageError
 
 EPILOG = "exit codes: 0 conformant, 1 non-conformant, 2 could not start (usage, config, spec), 3 target unreachable or broken"
 
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="conformance", description="Conformance suite for the ibl-data-manager API.",
                                      epilog=EPILOG)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,spec}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,report,spec}")
     run = commands.add_parser("run", help="run the suite against a target (default: the embedded reference)",
                               epilog=EPILOG)
     run.add_argument("--config", metavar="FILE", help="target config (TOML); see conformance.example.toml")
@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve.add_argument("--database", default=":memory:", metavar="PATH",
                        help="SQLite file for the data (default: in memory, lost on exit)")
+    report = commands.add_parser("report", help="compare runs, re-render the HTML report, check a results bundle")
+    report.add_argument("--report-dir", default="reports", metavar="DIR", help="where the runs are (default: reports/)")
+    report.add_argument("--compare", nargs="*", metavar="RUN",
+                        help="compare two runs (summary.json or history files); none given: the last two in history/")
+    report.add_argument("--verify-bundle", metavar="ZIP", help="check a results bundle against its manifest")
     spec = commands.add_parser("spec", help="validate the contract and the catalog, list the operations")
     spec.add_argument("--contract", metavar="FILE", help="an OpenAPI file (default: the shipped contract)")
     return parser
@@ -45,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `conformance` command."""
     args = build_parser().parse_args(argv)
     try:
-        return {"run": _run, "serve": _serve, "spec": _spec}[args.command](args)
+        return {"run": _run, "serve": _serve, "spec": _spec, "report": _report}[args.command](args)
     except ConformanceToolError as exc:
         print(f"conformance: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -77,6 +82,35 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"conformance: error: --port must be between 0 and 65535, got {args.port}", file=sys.stderr)
         return EXIT_USAGE
     serve(host=args.host, port=args.port, database=args.database)
+    return EXIT_CONFORMANT
+
+
+def _report(args: argparse.Namespace) -> int:
+    import json
+
+    from conformance.reporting import bundle, history, html
+
+    report_dir = Path(args.report_dir)
+    if args.verify_bundle:
+        problems = bundle.verify(Path(args.verify_bundle))
+        for problem in problems:
+            print(f"bundle: {problem}")
+        print("bundle intact" if not problems else f"bundle damaged: {len(problems)} problem(s)")
+        return EXIT_CONFORMANT if not problems else EXIT_USAGE
+    if args.compare is not None:
+        paths = [Path(p) for p in args.compare] or history.runs(report_dir)[-2:]
+        if len(paths) != 2:
+            raise UsageError(f"--compare needs two runs; {report_dir / 'history'} holds {len(paths)}: "
+                             "run the suite twice, or name two summary files")
+        runs = [history.load(p) for p in paths]
+        window = [history.load(p) for p in history.runs(report_dir)[-10:-2]] if not args.compare else []
+        for line in history.render(history.compare(runs[0], runs[1], window), runs[0], runs[1]):
+            print(line)
+        return EXIT_CONFORMANT
+    summary_path = report_dir / "summary.json"
+    if not summary_path.is_file():
+        raise UsageError(f"{summary_path} does not exist: run `conformance run` first or give --report-dir")
+    print(html.write(report_dir, json.loads(summary_path.read_text(encoding="utf-8"))))
     return EXIT_CONFORMANT
 
 

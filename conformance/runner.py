@@ -49,8 +49,22 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
         code = pytest.main(pytest_args(settings, config_file, overrides, quiet) + list(extra_args), plugins=[grabber])
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if grabber.summary_path is not None:
+        derive_reports(settings.report_dir, grabber.summary_path)
     scrub_reports(settings.report_dir, grabber.keys)
     return decide(int(code), grabber.result)
+
+
+def derive_reports(report_dir: Path, summary_path: Path) -> None:
+    """From this run's summary.json: the history entry, report.html and the results bundle."""
+    import json
+
+    from conformance.reporting import bundle, history, html
+
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    html.write(report_dir, summary)
+    history.append(report_dir, summary)
+    bundle.write(report_dir, summary)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -152,12 +166,14 @@ class _ResultGrabber:
     def __init__(self) -> None:
         self.result: RunResult | None = None
         self.keys: list[str] = []
+        self.summary_path: Path | None = None
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         from conformance.pytest_plugin import collector_of
 
         collector = collector_of(config)
         self.result = collector.result
+        self.summary_path = getattr(collector, "written", None)
         if collector.target is not None:
             self.keys = collector.target.settings.keys.revealed()
 
