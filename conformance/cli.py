@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--verify-bundle", metavar="ZIP", help="check a results bundle against its manifest")
     spec = commands.add_parser("spec", help="validate the contract and the catalog, list the operations")
     spec.add_argument("--contract", metavar="FILE", help="an OpenAPI file (default: the shipped contract)")
+    spec.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"),
+                      help="list what changed between two contract versions, flagged breaking or not")
     return parser
 
 
@@ -118,6 +120,15 @@ def _spec(args: argparse.Namespace) -> int:
     from conformance.spec.catalog import load_catalog
     from conformance.spec.loader import load_contract
 
+    if args.diff:
+        from conformance.spec.diff import diff
+
+        changes = diff(load_contract(Path(args.diff[0])), load_contract(Path(args.diff[1])))
+        for change in changes:
+            print(change.line())
+        breaking = sum(1 for c in changes if c.breaking)
+        print(f"{len(changes)} change(s), {breaking} breaking")
+        return EXIT_CONFORMANT
     contract = load_contract(Path(args.contract) if args.contract else None)
     catalog = load_catalog()
     print(f"contract {contract.path}: valid, version {contract.version}, {len(contract.operations())} operations")
