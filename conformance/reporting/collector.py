@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 TARGET_ERROR_PROPERTY = "conformance_target_error"
 PENDING = "pending"
 REQUIREMENTS_PROPERTY = "requirements"
+OPERATION_STATS_PROPERTY = "operation_stats"
 
 
 class ResultCollector:
@@ -24,12 +25,15 @@ class ResultCollector:
         self.result = RunResult()
         self.target: Target | None = None
         self._records: dict[str, TestRecord] = {}
+        self.operation_stats: list[dict[str, Any]] = []  # per generated test: what it sent and got back
 
     def attach(self, target: Target) -> None:
         """Remember the target once it is up (for the summary and for scrubbing keys)."""
         self.target = target
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self._take_operation_stats(report)
         props = dict(report.user_properties)
         if REQUIREMENTS_PROPERTY not in props:
             return
@@ -42,6 +46,19 @@ class ResultCollector:
         outcome = _outcome(report, props)
         if outcome is not None and _rank(outcome) > _rank(record.outcome):
             record.outcome, record.message = outcome, self._scrub(_message(report, props))
+
+    def _take_operation_stats(self, report: pytest.TestReport) -> None:
+        import json
+
+        for name, value in report.user_properties:
+            if name != OPERATION_STATS_PROPERTY:
+                continue
+            try:
+                stats = json.loads(value) if isinstance(value, str) else dict(value)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(stats, dict) and "operation" in stats:
+                self.operation_stats.append({**stats, "nodeid": report.nodeid})
 
     def _scrub(self, text: str) -> str:
         from conformance.redaction import scrub
@@ -58,14 +75,14 @@ class ResultCollector:
             return
         from conformance.reporting.summary import write_reports
 
-        self.written = write_reports(self.result, self.target, self.config)
+        self.written = write_reports(self.result, self.target, self.config, operations=self.operation_stats)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.result.tests or self.target is None:
             return
         from conformance.reporting.summary import terminal_lines
 
-        for line in terminal_lines(self.result, self.target):
+        for line in terminal_lines(self.result, self.target, operations=self.operation_stats):
             terminalreporter.write_line(line)
 
 

@@ -37,7 +37,36 @@ def run_verdict(result: RunResult) -> str:
     return "non-conformant" if result.failed else "conformant"
 
 
-def build_summary(result: RunResult, target: Target, catalog: Catalog) -> dict[str, Any]:
+def operations_section(stats: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Per operation: the generated cases sent, and the share of schema-valid cases answered 2xx."""
+    out: dict[str, dict[str, Any]] = {}
+    for entry in stats or []:
+        row = out.setdefault(str(entry["operation"]), {"cases": 0, "schema_valid_cases": 0, "answered_2xx": 0,
+                                                        "share_2xx": None, "documents_2xx": True, "by_kind": {}})
+        cases = int(entry.get("cases", 0))
+        kind = str(entry.get("kind", "?"))
+        row["cases"] += cases
+        row["by_kind"][kind] = row["by_kind"].get(kind, 0) + cases
+        row["documents_2xx"] = bool(entry.get("documents_2xx", True))
+        if kind == "positive":
+            row["schema_valid_cases"] += cases
+            share = entry.get("share_2xx")
+            row["answered_2xx"] += round((share or 0) * cases)
+    for row in out.values():
+        if row["schema_valid_cases"]:
+            row["share_2xx"] = round(row["answered_2xx"] / row["schema_valid_cases"], 4)
+    return dict(sorted(out.items()))
+
+
+def lowest_share(operations: dict[str, Any]) -> tuple[str, float] | None:
+    """The operation (documenting a 2xx) whose schema-valid cases were least often answered 2xx."""
+    rows = [(name, row["share_2xx"]) for name, row in operations.items()
+            if row.get("share_2xx") is not None and row.get("documents_2xx", True)]
+    return min(rows, key=lambda r: (r[1], r[0])) if rows else None
+
+
+def build_summary(result: RunResult, target: Target, catalog: Catalog,
+                  operations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The summary.json document."""
     contract = load_contract()
     settings = target.settings
@@ -72,20 +101,27 @@ def build_summary(result: RunResult, target: Target, catalog: Catalog) -> dict[s
         ],
         "tests": [{"nodeid": t.nodeid, "requirements": list(t.requirements), "outcome": t.outcome,
                    "message": t.message, "duration": round(t.duration, 4)} for t in result.tests],
+        **({"generation": _generation(operations), "operations": operations_section(operations)} if operations else {}),
     }
 
 
-def write_reports(result: RunResult, target: Target, config: pytest.Config) -> Path:
+def _generation(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    first = stats[0]
+    return {"profile": first.get("profile"), "seed": first.get("seed")}
+
+
+def write_reports(result: RunResult, target: Target, config: pytest.Config,
+                  operations: list[dict[str, Any]] | None = None) -> Path:
     """Write summary.json under the report dir; returns its path."""
     report_dir = Path(target.settings.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "summary.json"
-    summary = build_summary(result, target, load_catalog())
+    summary = build_summary(result, target, load_catalog(), operations)
     path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def terminal_lines(result: RunResult, target: Target) -> list[str]:
+def terminal_lines(result: RunResult, target: Target, operations: list[dict[str, Any]] | None = None) -> list[str]:
     """The closing summary: per area, requirement verdicts; then the run's verdict."""
     catalog = load_catalog()
     verdicts = result.verdicts(catalog)
@@ -100,6 +136,16 @@ def terminal_lines(result: RunResult, target: Target) -> list[str]:
     for v in verdicts:
         if v.verdict == FAILED:
             lines.append(f"FAILED {v.id}: {catalog.requirements[v.id].title} ({v.reason})")
+    if operations:
+        section = operations_section(operations)
+        sent = sum(row["cases"] for row in section.values())
+        lowest = lowest_share(section)
+        first = operations[0]
+        line = (f"generated: {sent} cases over {len(section)} operations (profile {first.get('profile')}, "
+                f"seed {first.get('seed')})")
+        if lowest is not None:
+            line += f"; lowest share of schema-valid cases answered 2xx: {lowest[1]:.0%} ({lowest[0]})"
+        lines.append(line)
     lines.append(f"verdict: {run_verdict(result)}")
     return lines
 

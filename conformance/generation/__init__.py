@@ -1,0 +1,1 @@
+"""Generation settings for the property-based layer (profiles, seeds, example budgets)."""

@@ -1,0 +1,1 @@
+"""Property-based tests generated from the contract (schemathesis + hypothesis)."""

@@ -1,0 +1,537 @@
+"""The machinery of the property tests: the contract as schemathesis and openapi-core see it, the objects
+generated cases point at, filling identifiers in, sending, checking, counting, reproducing."""
+
+from __future__ import annotations
+
+import json
+import random
+import shlex
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import schemathesis
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import ComponentInfo
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from conformance.client.ledger import Ledger
+from conformance.client.objects import Objects, credential_of, now_iso
+from conformance.config import Settings
+from conformance.generation.profiles import Generation
+from conformance.spec.catalog import load_catalog
+from conformance.spec.loader import default_contract_path
+
+POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, negative_data_rejection]
+SCHEMA_REQUIREMENTS = tuple(f"GEN-SCHEMA-{n:03d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17))
+RBAC_PREFIX = "/api/core/rbac/"
+
+
+# ---- the contract ------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def contract_schema() -> Any:
+    """The contract as schemathesis reads it."""
+    return schemathesis.openapi.from_path(str(default_contract_path()))
+
+
+@lru_cache(maxsize=1)
+def openapi_core_spec() -> OpenAPI:
+    """The contract as openapi-core reads it (for response validation with schema paths)."""
+    return OpenAPI.from_file_path(str(default_contract_path()))
+
+
+@lru_cache(maxsize=1)
+def operations() -> dict[str, Any]:
+    """Every operation of the contract by its label ("METHOD /path")."""
+    found = {}
+    for result in contract_schema().get_all_operations():
+        operation = result.ok()
+        found[operation.label] = operation
+    return found
+
+
+def operation_ids() -> list[tuple[str, str]]:
+    """(label, operationId) of every operation, in contract order."""
+    return [(label, op.definition.raw.get("operationId", label)) for label, op in operations().items()]
+
+
+def requirements_for(label: str, kind: str) -> tuple[str, ...]:
+    """The catalog entries a generated test of this operation verifies."""
+    catalog = load_catalog()
+
+    def covers(rid: str) -> bool:
+        return rid in catalog.requirements and label in catalog.requirements[rid].operations
+
+    if kind == "positive":
+        ids = ["GEN-STATUS-002", "GEN-STATUS-007", "GEN-AUTH-004"]
+        ids += [rid for rid in SCHEMA_REQUIREMENTS if covers(rid)]
+        if label.endswith("/create/"):
+            ids += [rid for rid in ("GEN-SCHEMA-013", "GEN-SCHEMA-014") if covers(rid)]
+        return tuple(ids)
+    if kind == "negative":
+        return ("GEN-STATUS-007", "GEN-STATUS-002")
+    if kind == "auth":
+        if is_rbac(label):
+            return ("GEN-AUTH-006", "GEN-AUTH-007")
+        return ("GEN-AUTH-001", "GEN-AUTH-002", "GEN-AUTH-007")
+    raise ValueError(kind)
+
+
+def is_rbac(label: str) -> bool:
+    """True for the RBAC operations (they document 403, not 401, for a refused caller)."""
+    return label.split(" ", 1)[1].startswith(RBAC_PREFIX)
+
+
+def documents_2xx(label: str) -> bool:
+    """True when the operation documents a success status."""
+    return any(str(code).startswith("2") for code in operations()[label].definition.raw.get("responses", {}))
+
+
+# ---- objects generated cases point at ----------------------------------------------------------
+
+@dataclass
+class Pool:
+    """Objects created once for the run (recorded in the cleanup ledger), plus factories for objects that
+    one destructive case consumes."""
+
+    settings: Settings
+    objects: Objects
+    ledger: Ledger
+    program_license: dict[str, Any] = field(default_factory=dict)
+    user_license: dict[str, Any] = field(default_factory=dict)
+    program_update_license: dict[str, Any] = field(default_factory=dict)
+    user_update_license: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)
+    credential: dict[str, Any] = field(default_factory=dict)
+    credential_user: str = ""
+    _serial: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def create(cls, settings: Settings, objects: Objects, ledger: Ledger) -> Pool:
+        pool = cls(settings, objects, ledger)
+        pool.program_license = objects.program_license(count=100_000)
+        pool.user_license = objects.user_license(count=100_000)
+        pool.program_update_license = objects.program_license(count=100)
+        pool.user_update_license = objects.user_license(count=100)
+        pool.policy = objects.rbac_policy()
+        pool.credential_user = str(settings.fixtures.user_ids[0])
+        pool.credential = objects.credential(pool.credential_user)
+        return pool
+
+    def unique(self, what: str) -> str:
+        """A run-specific unique name (credential ids, external ids)."""
+        return self.objects.name(what)
+
+    # fresh objects for destructive cases
+    def fresh(self, label: str, rnd: random.Random) -> dict[str, Any]:
+        """Create the object a DELETE case removes; returns the identifiers to put in the case."""
+        fx = self.settings.fixtures
+        user = rnd.choice(fx.user_ids)
+        method, path = label.split(" ", 1)
+        assert method == "DELETE"
+        if path == "/api/catalog/licenses/program/assignment/":
+            made = self.objects.assignment("program", self.program_license["id"], user)
+            return {"license_id": self.program_license["id"], "assignment_id": made["id"]}
+        if path == "/api/catalog/licenses/user/assignment/":
+            made = self.objects.assignment("user", self.user_license["id"], user)
+            return {"license_id": self.user_license["id"], "assignment_id": made["id"]}
+        if path == "/api/catalog/licenses/program/assignment/group/":
+            made = self.objects.group_assignment(self.program_license["id"], rnd.choice(fx.group_ids))
+            return {"license_id": self.program_license["id"], "assignment_id": made["id"]}
+        if path == "/api/catalog/suggestions/program/manage/":
+            made = self.objects.program_suggestion(user, rnd.choice(fx.program_keys))
+            return {"suggestion_id": made["id"]}
+        if path == "/api/catalog/suggestions/program/manage/group/":
+            made = self.objects.group_suggestion(rnd.choice(fx.group_ids), rnd.choice(fx.program_keys))
+            return {"suggestion_id": made["id"]}
+        if path == "/api/core/rbac/policies/{id}/":
+            return {"id": self.objects.rbac_policy()["id"]}
+        if path == "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}":
+            made = self.objects.credential(user)
+            return {"user_id": str(user), "entity_id": made["credential_id"]}
+        raise KeyError(label)
+
+    def record_created(self, label: str, case: Any, body: Any) -> None:
+        """Write an object a generated case created into the cleanup ledger."""
+        if not isinstance(body, dict):
+            return
+        path = label.split(" ", 1)[1]
+        platform = self.settings.platform_key
+        if label.startswith("POST /api/catalog/licenses/program/create/") and "id" in body:
+            self.ledger.record("program_license", license_id=body["id"], name=str(body.get("name")))
+        elif label.startswith("POST /api/catalog/licenses/user/create/") and "id" in body:
+            self.ledger.record("user_license", license_id=body["id"], name=str(body.get("name")))
+        elif label == "POST /api/catalog/licenses/program/assignment/" and "id" in body:
+            self.ledger.record("program_assignment", license_id=case.query["license_id"], assignment_id=body["id"])
+        elif label == "POST /api/catalog/licenses/user/assignment/" and "id" in body:
+            self.ledger.record("user_assignment", license_id=case.query["license_id"], assignment_id=body["id"])
+        elif label == "POST /api/catalog/licenses/program/assignment/group/" and "id" in body:
+            self.ledger.record("group_assignment", license_id=case.query["license_id"], assignment_id=body["id"])
+        elif label == "POST /api/catalog/suggestions/program/manage/" and "id" in body:
+            self.ledger.record("program_suggestion", platform_key=platform, suggestion_id=body["id"])
+        elif label == "POST /api/catalog/suggestions/program/manage/group/" and "id" in body:
+            self.ledger.record("group_suggestion", platform_key=platform, suggestion_id=body["id"])
+        elif label == "POST /api/catalog/suggestions/program/manage/bulk/":
+            # the answer names no ids: store each item once more (create-or-update) to learn and record it
+            for item in (case.body or {}).get("suggestion_data", []):
+                if isinstance(item, dict) and "program_key" in item and "user_id" in item:
+                    self.objects.program_suggestion(item["user_id"], item["program_key"])
+        elif label == "POST /api/core/rbac/policies/" and "id" in body:
+            self.ledger.record("rbac_policy", policy_id=body["id"], platform_key=platform)
+        elif path == "/api/credentials/orgs/{org}/users/{user_id}/" and label.startswith("POST"):
+            created = credential_of(body)
+            if "credential_id" in created:
+                self.ledger.record("credential", org=case.path_parameters["org"],
+                                   user_id=case.path_parameters["user_id"], entity_id=created["credential_id"])
+
+
+# ---- filling identifiers in ------------------------------------------------------------------
+
+ASSIGNMENT_LICENSE = {
+    "/api/catalog/licenses/program/assignment/": "program",
+    "/api/catalog/licenses/program/assignment/group/": "program",
+    "/api/catalog/licenses/user/assignment/": "user",
+}
+PAGE_CAP = 2
+FILTERS_TO_DROP_ON_DELETE = ("active", "fulfilled", "email", "user_id", "group_id", "page", "page_size", "sort",
+                             "query", "department_mode")
+
+
+def fill_positive(case: Any, pool: Pool, rnd: random.Random) -> None:
+    """Point a schema-valid case at existing objects (and objects made for it when it destroys one)."""
+    label = case.operation.label
+    method, path = label.split(" ", 1)
+    settings, fx = pool.settings, pool.settings.fixtures
+    fresh = pool.fresh(label, rnd) if method == "DELETE" else {}
+    query = case.query if isinstance(case.query, dict) else None
+    if query is not None:
+        _fill_query(query, label, pool, rnd, fresh)
+    if case.path_parameters:
+        params = case.path_parameters
+        if "id" in params:
+            params["id"] = fresh.get("id", pool.policy["id"])
+        if "org" in params:
+            params["org"] = settings.org
+        if "user_id" in params:
+            if "entity_id" in params:
+                params["user_id"] = fresh.get("user_id", pool.credential_user)
+                params["entity_id"] = fresh.get("entity_id", pool.credential["credential_id"])
+            else:
+                params["user_id"] = str(rnd.choice(fx.user_ids))
+    if isinstance(case.body, dict):
+        _fill_body(case.body, label, pool, rnd, query or {})
+
+
+def _fill_query(query: dict[str, Any], label: str, pool: Pool, rnd: random.Random, fresh: dict[str, Any]) -> None:
+    method, path = label.split(" ", 1)
+    settings, fx = pool.settings, pool.settings.fixtures
+    if method == "DELETE" and not path.startswith(RBAC_PREFIX):
+        for name in FILTERS_TO_DROP_ON_DELETE:
+            query.pop(name, None)
+    for name in list(query):
+        value = query[name]
+        if name == "platform_key":
+            query[name] = settings.platform_key
+        elif name in ("platform_org", "org"):
+            query[name] = settings.org
+        elif name == "key":
+            query[name] = settings.platform_key
+        elif name == "license_id" and path in ASSIGNMENT_LICENSE:
+            kind = ASSIGNMENT_LICENSE[path]
+            query[name] = (pool.program_license if kind == "program" else pool.user_license)["id"]
+        elif name == "group_id":
+            query[name] = rnd.choice(fx.group_ids)
+        elif name == "user_id":
+            query[name] = rnd.choice(fx.user_ids)
+        elif name == "role_id":
+            query[name] = rnd.choice(fx.role_ids)
+        elif name == "sort":
+            query[name] = rnd.choice(("id", "-id"))
+        elif name == "page" and isinstance(value, int):
+            query[name] = min(value, PAGE_CAP)
+        elif name == "program_id":
+            query[name] = rnd.choice(fx.program_keys)
+    for name, value in fresh.items():
+        if name in ("license_id", "assignment_id", "suggestion_id"):
+            query[name] = value
+
+
+def _fill_body(body: dict[str, Any], label: str, pool: Pool, rnd: random.Random, query: dict[str, Any]) -> None:
+    path = label.split(" ", 1)[1]
+    settings, fx = pool.settings, pool.settings.fixtures
+    program = rnd.choice(fx.program_keys)
+    user = rnd.choice(fx.user_ids)
+    is_update = path.endswith("/update/")
+    is_license_create = path.endswith("/create/")
+    for name in list(body):
+        if name == "platform_key":
+            body[name] = settings.platform_key
+        elif name == "platform_org":
+            body[name] = settings.org
+        elif name == "platform_id":
+            body.pop(name)
+        elif name in ("program_key", "program_id"):
+            body[name] = program
+        elif name == "group_id":
+            body[name] = rnd.choice(fx.group_ids)
+        elif name == "role_id":
+            body[name] = rnd.choice(fx.role_ids)
+        elif name in ("users_to_add", "users_to_remove"):
+            body[name] = rnd.sample(list(fx.user_ids), k=min(len(fx.user_ids), len(body[name] or []), 2))
+        elif name in ("groups_to_add", "groups_to_remove"):
+            body[name] = rnd.sample(list(fx.group_ids), k=min(len(fx.group_ids), len(body[name] or []), 2))
+        elif name == "count" and isinstance(body[name], int):
+            body[name] = abs(body[name]) % 1000 + 1 if is_license_create else abs(body[name]) % 1000 + 10
+    if "program_key" in body or "program_id" in body:
+        body["program_key"] = body["program_id"] = program
+    if body.get("redirect_to") is not None:
+        # the request schemas take any string, the answer schemas a uri: send a uri (see the report)
+        body["redirect_to"] = f"https://example.com/after/{rnd.randrange(1000)}"
+    if path in ASSIGNMENT_LICENSE:
+        body["license_id"] = query.get("license_id", body.get("license_id"))
+        body.pop("username", None)
+        body.pop("email", None)
+        if "user_id" in body or path != "/api/catalog/licenses/program/assignment/group/":
+            body["user_id"] = user
+    if path == "/api/catalog/suggestions/program/manage/":
+        body["user_id"] = str(user)
+        body.pop("username", None)
+        body.pop("email", None)
+    if path == "/api/catalog/suggestions/program/manage/bulk/":
+        items = [i for i in body.get("suggestion_data") or [] if isinstance(i, dict)][:3]
+        for item in items:
+            item["program_key"] = rnd.choice(fx.program_keys)
+            item["user_id"] = str(rnd.choice(fx.user_ids))
+            for name in ("platform_key", "platform_org"):
+                if name in item:
+                    item[name] = settings.platform_key if name == "platform_key" else settings.org
+            item.pop("username", None)
+            item.pop("email", None)
+        body["suggestion_data"] = items
+    if is_update:
+        kind = "program" if "/program/" in path else "user"
+        body["license_id"] = (pool.program_update_license if kind == "program" else pool.user_update_license)["id"]
+        body.pop("external_id", None)
+    if is_license_create and body.get("external_id") is not None:
+        body["external_id"] = pool.unique("external")
+    if is_license_create or is_update:
+        _dates_in_order(body)
+    if path == "/api/credentials/orgs/{org}/users/{user_id}/":
+        body["credential_id"] = pool.unique("credential")
+    if path == "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}":
+        body.pop("credential_id", None)
+
+
+def _dates_in_order(body: dict[str, Any]) -> None:
+    """A license's expiry is after its start (the documents do not say what else means)."""
+    if body.get("expired") is not None:
+        body["expired"] = "2999-12-31T00:00:00Z"
+    if "started" in body and body.get("started") is not None:
+        body["started"] = now_iso()
+
+
+def fill_negative(case: Any, pool: Pool, rnd: random.Random) -> bool:
+    """Point the parts of a schema-violating case that are still valid at existing objects, so the
+    server has to look at the violation itself (the violated part is left as generated).
+
+    False when nothing the server sees violates the contract: the Authorization header is always
+    replaced by the caller's, so a case whose only violation is in its headers is not sent."""
+    meta = case.meta
+    if meta is None:
+        return False
+    if meta.is_negative_at(ParameterLocation.HEADER):
+        meta.components[ParameterLocation.HEADER] = ComponentInfo(mode=GenerationMode.POSITIVE)
+    if not any(meta.is_negative_at(loc) for loc in (ParameterLocation.PATH, ParameterLocation.QUERY,
+                                                     ParameterLocation.BODY)):
+        return False
+    label = case.operation.label
+    settings = pool.settings
+    if case.path_parameters and not meta.is_negative_at(ParameterLocation.PATH):
+        params = case.path_parameters
+        if "id" in params:
+            params["id"] = pool.policy["id"]
+        if "org" in params:
+            params["org"] = settings.org
+        if "user_id" in params:
+            params["user_id"] = pool.credential_user
+        if "entity_id" in params:
+            params["entity_id"] = pool.credential["credential_id"]
+    if isinstance(case.query, dict) and not meta.is_negative_at(ParameterLocation.QUERY):
+        path = label.split(" ", 1)[1]
+        query = case.query
+        if "platform_key" in query:
+            query["platform_key"] = settings.platform_key
+        if "license_id" in query and path in ASSIGNMENT_LICENSE:
+            kind = ASSIGNMENT_LICENSE[path]
+            query["license_id"] = (pool.program_license if kind == "program" else pool.user_license)["id"]
+        if "sort" in query:
+            query["sort"] = "id"
+        query.pop("platform_org", None)
+        query.pop("org", None)
+    return True
+
+
+# ---- sending, checking, reproducing ---------------------------------------------------------
+
+class Caller:
+    """Sends generated cases to the target with one key (or none, or a wrong one)."""
+
+    def __init__(self, settings: Settings, role: str | None, *, wrong_key: str | None = None) -> None:
+        self.base_url = settings.base_url
+        self.timeout = settings.timeout
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = "ibl-conformance (generated)"
+        key = settings.keys.get(role) if role else None
+        self.variable = settings.keys.variables.get(role) if role else None
+        self.header: str | None = None
+        if key is not None:
+            self.header = f"Api-Token {key.reveal()}"
+        elif wrong_key is not None:
+            self.header, self.variable = f"Api-Token {wrong_key}", None
+        self.shown = (f"Api-Token ${self.variable}" if self.variable else
+                      (f"Api-Token {wrong_key}" if wrong_key else None))
+
+    def send(self, case: Any) -> Any:
+        headers = {"Authorization": self.header} if self.header else {}
+        return case.call(base_url=self.base_url, session=self.http, headers=headers, timeout=self.timeout)
+
+    def curl(self, response: Any) -> str:
+        """A curl command that repeats the request; the key is read from its environment variable."""
+        request = response.request
+        parts = ["curl", "-i", "-X", request.method, shlex.quote(request.url)]
+        if self.shown:
+            parts += ["-H", f'"Authorization: {self.shown}"']
+        content_type = request.headers.get("Content-Type")
+        if content_type:
+            parts += ["-H", shlex.quote(f"Content-Type: {content_type}")]
+        body = request.body
+        if body is not None:
+            text = body.decode("utf-8", "backslashreplace") if isinstance(body, bytes) else str(body)
+            parts += ["--data-binary", shlex.quote(text)]
+        return " ".join(parts)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def run_checks(case: Any, response: Any, checks: list[Callable[..., Any]]) -> list[str]:
+    """Schemathesis' checks; each failure as one message."""
+    try:
+        case.validate_response(response, checks=checks)
+    except BaseException as exc:  # FailureGroup (an ExceptionGroup) or a single check failure
+        inner = getattr(exc, "exceptions", None) or [exc]
+        return [_first_lines(str(e)) for e in inner]
+    return []
+
+
+def _first_lines(text: str, limit: int = 12) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n    ".join(lines[:limit])
+
+
+class _CoreRequest:
+    def __init__(self, response: Any, path_pattern: str, path_parameters: dict[str, Any]) -> None:
+        request = response.request
+        parts = urlsplit(request.url)
+        self.host_url = f"{parts.scheme}://{parts.netloc}"
+        self.path = parts.path
+        self.method = request.method.lower()
+        self.body = request.body if isinstance(request.body, bytes) or request.body is None else \
+            str(request.body).encode()
+        self.content_type = str(request.headers.get("Content-Type", "application/json")).lower()
+        from urllib.parse import parse_qsl
+        self.parameters = RequestParameters(query=ImmutableMultiDict(parse_qsl(parts.query, keep_blank_values=True)),
+                                            header=Headers(dict(request.headers)), path=dict(path_parameters))
+        self.path_pattern = path_pattern
+
+
+class _CoreResponse:
+    def __init__(self, response: Any) -> None:
+        self.status_code = response.status_code
+        self.data = response.content
+        self.headers = Headers({k: ", ".join(v) for k, v in response.headers.items()})
+        self.content_type = self.headers.get("content-type", "")
+
+
+def openapi_core_errors(case: Any, response: Any) -> list[str]:
+    """openapi-core's verdict on the response, with the schema path of each failure."""
+    request = _CoreRequest(response, case.operation.path, case.path_parameters or {})
+    try:
+        openapi_core_spec().validate_response(request, _CoreResponse(response))
+    except Exception as exc:
+        return [_describe_core_error(exc)]
+    return []
+
+
+def _describe_core_error(exc: Exception) -> str:
+    messages = [f"openapi-core: {exc.__class__.__name__}: {exc}"]
+    cause = exc.__cause__ or exc.__context__
+    errors = getattr(exc, "schema_errors", None) or getattr(cause, "schema_errors", None) or []
+    for error in list(errors)[:5]:
+        where = "/".join(str(p) for p in getattr(error, "absolute_path", []) or [])
+        schema_path = "/".join(str(p) for p in getattr(error, "absolute_schema_path", []) or [])
+        messages.append(f"  body at /{where}: {getattr(error, 'message', error)} (schema path {schema_path})")
+    if not errors and cause is not None:
+        messages.append(f"  {cause.__class__.__name__}: {cause}")
+    return "\n    ".join(messages)
+
+
+# ---- counting --------------------------------------------------------------------------------
+
+@dataclass
+class Stats:
+    """What one generated test sent and got back."""
+
+    operation: str
+    kind: str
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def add(self, status: int) -> None:
+        self.statuses[status] += 1
+
+    @property
+    def cases(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def share_2xx(self) -> float | None:
+        if not self.cases:
+            return None
+        return round(sum(n for s, n in self.statuses.items() if 200 <= s < 300) / self.cases, 4)
+
+    def as_json(self, generation: Generation) -> str:
+        return json.dumps({"operation": self.operation, "kind": self.kind, "cases": self.cases,
+                           "share_2xx": self.share_2xx, "documents_2xx": documents_2xx(self.operation),
+                           "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+                           "profile": generation.profile.name, "seed": generation.seed})
+
+
+def reproduction(caller: Caller, response: Any, generation: Generation, nodeid: str) -> str:
+    """The lines that let a vendor repeat a failing case."""
+    return (f"  reproduce: {caller.curl(response)}\n"
+            f"  generated with {generation.describe()}; replay the run with: "
+            f"conformance run --profile {generation.profile.name} --seed {generation.seed}\n"
+            f"  test: {nodeid}")
+
+
+def body_excerpt(response: Any, limit: int = 600) -> str:
+    text = response.content.decode("utf-8", "replace") if response.content else ""
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,184 @@
+"""Generated tests for every operation of the contract: schema-valid cases (documented status, content
+type and body), schema-violating cases (4xx, never 5xx), and requests without a valid key (401)."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, seed
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+
+from conformance.generation.profiles import Generation
+from conformance.properties.support import (
+    NEGATIVE_CHECKS,
+    POSITIVE_CHECKS,
+    Caller,
+    Pool,
+    Stats,
+    body_excerpt,
+    fill_negative,
+    fill_positive,
+    is_rbac,
+    openapi_core_errors,
+    operation_ids,
+    operations,
+    reproduction,
+    requirements_for,
+    run_checks,
+)
+from conformance.verdicts import not_verified
+
+OPERATIONS = operation_ids()
+
+
+def _params(kind: str, *, smoke: bool = False) -> list[Any]:
+    marks = [pytest.mark.smoke] if smoke else []
+    return [pytest.param(label, id=op_id, marks=[pytest.mark.requirement(*requirements_for(label, kind)), *marks])
+            for label, op_id in OPERATIONS]
+
+
+def _attach(request: pytest.FixtureRequest, stats: Stats, generation: Generation) -> None:
+    request.node.user_properties.append(("operation_stats", stats.as_json(generation)))
+
+
+def _over_budget(budget_end: float | None) -> bool:
+    return budget_end is not None and time.perf_counter() > budget_end
+
+
+def _json_or_none(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("label", _params("positive", smoke=True))
+def test_schema_valid_cases(label: str, pool: Pool, admin_caller: Caller, generation: Generation,
+                            budget_end: float | None, request: pytest.FixtureRequest) -> None:
+    """Schema-valid data, pointed at existing objects: a documented status, content type and body."""
+    operation = operations()[label]
+    stats = Stats(label, "positive")
+    nodeid = request.node.nodeid
+
+    @generation.hypothesis_settings("positive")
+    @seed(generation.seed)
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE), pick=st.integers(0, 2**16))
+    def check(case: Any, pick: int) -> None:
+        if _over_budget(budget_end):
+            return
+        fill_positive(case, pool, random.Random(pick))
+        response = admin_caller.send(case)
+        stats.add(response.status_code)
+        body = _json_or_none(response)
+        if 200 <= response.status_code < 300:
+            pool.record_created(label, case, body)
+        problems = run_checks(case, response, POSITIVE_CHECKS)
+        problems += openapi_core_errors(case, response)
+        if response.status_code == 401:
+            problems.append("the DM admin key sent as 'Api-Token <key>' was refused with 401")
+        if 200 <= response.status_code < 300 and label.endswith("/create/") and isinstance(body, dict):
+            sent = case.body if isinstance(case.body, dict) else {}
+            for name in ("expired", "external_id"):
+                if sent.get(name) is None and name in body and body[name] is not None:
+                    problems.append(f"a license created without {name} answered {name}={body[name]!r}, not null")
+        if problems:
+            raise AssertionError(
+                f"{label}: a schema-valid request was answered {response.status_code} in a way the contract "
+                f"does not allow:\n  - " + "\n  - ".join(problems) +
+                f"\n  received: {response.status_code} {body_excerpt(response)}\n"
+                + reproduction(admin_caller, response, generation, nodeid))
+
+    try:
+        check()
+    finally:
+        _attach(request, stats, generation)
+    if not stats.cases:
+        not_verified("the time budget of the profile ran out before this operation was tried")
+
+
+@pytest.mark.parametrize("label", _params("negative"))
+def test_schema_violating_cases(label: str, pool: Pool, admin_caller: Caller, generation: Generation,
+                                budget_end: float | None, request: pytest.FixtureRequest) -> None:
+    """Schema-violating data (wrong types, missing required fields, ...): a 4xx, never a 5xx."""
+    if generation.profile.negative_examples == 0:
+        not_verified(f"profile {generation.profile.name} generates no schema-violating cases")
+    operation = operations()[label]
+    stats = Stats(label, "negative")
+    nodeid = request.node.nodeid
+
+    @generation.hypothesis_settings("negative")
+    @seed(generation.seed)
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE), pick=st.integers(0, 2**16))
+    def check(case: Any, pick: int) -> None:
+        if _over_budget(budget_end):
+            return
+        if not fill_negative(case, pool, random.Random(pick)):
+            return
+        response = admin_caller.send(case)
+        stats.add(response.status_code)
+        if 200 <= response.status_code < 300:
+            pool.record_created(label, case, _json_or_none(response))
+        problems = []
+        if response.status_code >= 500:
+            problems.append(f"a server error ({response.status_code}) instead of a 4xx refusal")
+        problems += run_checks(case, response, NEGATIVE_CHECKS)
+        if problems:
+            raise AssertionError(
+                f"{label}: a request that violates the contract was answered {response.status_code}; expected a "
+                f"4xx refusal:\n  - " + "\n  - ".join(problems) +
+                f"\n  received: {response.status_code} {body_excerpt(response)}\n"
+                + reproduction(admin_caller, response, generation, nodeid))
+
+    try:
+        check()
+    finally:
+        _attach(request, stats, generation)
+    if not stats.cases:
+        not_verified("the time budget of the profile ran out before this operation was tried")
+
+
+@pytest.mark.parametrize("label", _params("auth", smoke=True))
+def test_requests_without_a_valid_key(label: str, pool: Pool, anonymous_caller: Caller, wrong_key_caller: Caller,
+                                      generation: Generation, budget_end: float | None,
+                                      request: pytest.FixtureRequest) -> None:
+    """A generated request with no key, and with a key no server issued: 401 (RBAC: 401 or 403)."""
+    operation = operations()[label]
+    stats = Stats(label, "auth")
+    nodeid = request.node.nodeid
+    allowed = (401, 403) if is_rbac(label) else (401,)
+
+    @generation.hypothesis_settings("auth")
+    @seed(generation.seed)
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE), pick=st.integers(0, 2**16))
+    def check(case: Any, pick: int) -> None:
+        if _over_budget(budget_end):
+            return
+        fill_positive(case, pool, random.Random(pick))
+        for caller, what in ((anonymous_caller, "without an Authorization header"),
+                             (wrong_key_caller, "with a key the server never issued")):
+            response = caller.send(case)
+            stats.add(response.status_code)
+            body = _json_or_none(response)
+            if 200 <= response.status_code < 300:
+                pool.record_created(label, case, body)
+            problems = []
+            if response.status_code not in allowed:
+                problems.append(f"expected {' or '.join(map(str, allowed))}, got {response.status_code}")
+            elif response.status_code == 401 and not (isinstance(body, dict) and isinstance(body.get("detail"), str)):
+                problems.append("the 401 answer is not a JSON object with a string 'detail'")
+            if problems:
+                raise AssertionError(
+                    f"{label}: a request {what} was not refused as documented:\n  - " + "\n  - ".join(problems) +
+                    f"\n  received: {response.status_code} {body_excerpt(response)}\n"
+                    + reproduction(caller, response, generation, nodeid))
+
+    try:
+        check()
+    finally:
+        _attach(request, stats, generation)
+    if not stats.cases:
+        not_verified("the time budget of the profile ran out before this operation was tried")
