@@ -80,6 +80,8 @@ class QueryParams:
 
     def __init__(self, request: Request) -> None:
         self._params = request.query_params
+        if "" in self._params:
+            raise BadRequest("Malformed query string: a parameter has no name.")
 
     def has(self, name: str) -> bool:
         return name in self._params

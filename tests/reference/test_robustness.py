@@ -111,6 +111,11 @@ def test_unknown_paths_and_methods_are_json(api: Api, dm: httpx.Client, anon: ht
         assert response.headers["allow"]
 
 
+def test_a_query_parameter_without_a_name_is_400(dm: httpx.Client) -> None:
+    response = dm.get("/api/core/rbac/roles/?name=0&=null")
+    assert response.status_code == 400 and response.json()["detail"]
+
+
 def test_head_is_served_like_get(dm: httpx.Client) -> None:
     assert dm.head("/api/catalog/licenses/program/").status_code == 200
 

@@ -155,6 +155,7 @@ def policy_retrieve(request: Request) -> JSONResponse:
     caller = authenticate(request)
     require_admin(caller)
     store: Store = request.app.state.store
+    QueryParams(request)
     policy = _policy_for(request, caller)
     return JSONResponse(present_policy(store, policy))
 
