@@ -1,0 +1,292 @@
+"""Pagination common to the lists: count, next/previous links, page_size, the first page, past the end, sort."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conformance.client.objects import (
+    ASSIGNMENT_PATHS,
+    GROUP_ASSIGNMENTS,
+    GROUP_SUGGESTIONS,
+    LICENSE_PATHS,
+    RBAC_POLICIES,
+    SUGGESTIONS,
+    Objects,
+    credentials_path,
+)
+from conformance.client.session import ApiClient, Exchange
+from conformance.config import Settings
+from conformance.scenarios.support import expect_status, need, walk_pages
+from conformance.verdicts import not_verified
+
+ROLES = "/api/core/rbac/roles/"
+GROUPS = "/api/core/rbac/groups/"
+CATALOG_LINKS = (("next_page", "previous_page"), ("next", "previous"))
+RBAC_LINKS = (("next", "previous"),)
+
+
+@dataclass
+class Listing:
+    """One list operation, filled with items this test made (or the fixtures' own)."""
+
+    path: str
+    params: dict[str, Any]
+    expected: set[Any]  # ids that must be listed
+    exact: bool  # True when the query matches exactly `expected`
+    links: tuple[tuple[str, str], ...]
+
+
+def _users(objects: Objects, count: int) -> tuple[Any, ...]:
+    return need(objects.settings.fixtures.user_ids, count, "user_ids")
+
+
+def _program_licenses(objects: Objects) -> Listing:
+    made = {objects.program_license(count=1)["id"] for _ in range(3)}
+    return Listing(LICENSE_PATHS["program"], {"platform_key": objects.settings.platform_key}, made, False, CATALOG_LINKS)
+
+
+def _user_licenses(objects: Objects) -> Listing:
+    made = {objects.user_license(count=1)["id"] for _ in range(3)}
+    return Listing(LICENSE_PATHS["user"], {"platform_key": objects.settings.platform_key}, made, False, CATALOG_LINKS)
+
+
+def _assignments(kind: str) -> Callable[[Objects], Listing]:
+    def build(objects: Objects) -> Listing:
+        license_ = objects.program_license(count=5) if kind == "program" else objects.user_license(count=5)
+        made = {objects.assignment(kind, license_["id"], user)["id"] for user in _users(objects, 3)}
+        return Listing(ASSIGNMENT_PATHS[kind], {"license_id": license_["id"]}, made, True, CATALOG_LINKS)
+    return build
+
+
+def _group_assignments(objects: Objects) -> Listing:
+    license_ = objects.program_license(count=20)
+    groups = need(objects.settings.fixtures.group_ids, 2, "group_ids")
+    made = {objects.group_assignment(license_["id"], group)["id"] for group in groups}
+    return Listing(GROUP_ASSIGNMENTS, {"license_id": license_["id"]}, made, True, CATALOG_LINKS)
+
+
+def _suggestions(objects: Objects) -> Listing:
+    made = {objects.program_suggestion(user)["id"] for user in _users(objects, 3)}
+    return Listing(SUGGESTIONS, {"platform_key": objects.settings.platform_key}, made, False, CATALOG_LINKS)
+
+
+def _group_suggestions(objects: Objects) -> Listing:
+    groups = need(objects.settings.fixtures.group_ids, 2, "group_ids")
+    made = {objects.group_suggestion(group)["id"] for group in groups}
+    return Listing(GROUP_SUGGESTIONS, {"platform_key": objects.settings.platform_key}, made, False, CATALOG_LINKS)
+
+
+def _policies(objects: Objects, count: int = 3) -> Listing:
+    marker = f"pages-{objects.ledger.run_id}-{objects.name('set')}"
+    made = {objects.rbac_policy(name=f"{marker}-{i}")["id"] for i in range(count)}
+    return Listing(RBAC_POLICIES, {"platform_key": objects.settings.platform_key, "name": marker}, made, True,
+                   RBAC_LINKS)
+
+
+def _roles(objects: Objects) -> Listing:
+    ids = set(need(objects.settings.fixtures.role_ids, 1, "role_ids"))
+    return Listing(ROLES, {"platform_key": objects.settings.platform_key}, ids, False, RBAC_LINKS)
+
+
+def _groups(objects: Objects) -> Listing:
+    ids = set(need(objects.settings.fixtures.group_ids, 1, "group_ids"))
+    return Listing(GROUPS, {"platform_key": objects.settings.platform_key}, ids, False, RBAC_LINKS)
+
+
+CATALOG_LISTS: dict[str, Callable[[Objects], Listing]] = {
+    "program licenses": _program_licenses,
+    "program assignments": _assignments("program"),
+    "group assignments": _group_assignments,
+    "user licenses": _user_licenses,
+    "user assignments": _assignments("user"),
+    "program suggestions": _suggestions,
+    "group suggestions": _group_suggestions,
+}
+RBAC_LISTS: dict[str, Callable[[Objects], Listing]] = {"policies": _policies, "roles": _roles, "groups": _groups}
+ALL_LISTS = {**CATALOG_LISTS, **RBAC_LISTS}
+
+
+# ---------------------------------------------------------------------------- reading pages
+
+
+@dataclass
+class Page:
+    url: str
+    count: Any
+    ids: list[Any]
+    next: Any
+    previous: Any
+
+
+def read_page(exchange: Exchange, links: tuple[tuple[str, str], ...]) -> Page:
+    """One page, after checking its documented shape (GEN-PAGE-001 / GEN-PAGE-002)."""
+    body = expect_status(exchange, 200, why="a page of a list").json()
+    assert isinstance(body, dict), f"{exchange.operation}: a page must be a JSON object\n{exchange.describe()}"
+    assert isinstance(body.get("count"), int) and not isinstance(body.get("count"), bool), \
+        f"{exchange.operation}: 'count' must be an integer\n{exchange.describe()}"
+    assert isinstance(body.get("results"), list), f"{exchange.operation}: 'results' must be an array\n{exchange.describe()}"
+    pair = next(((n, p) for n, p in links if n in body and p in body), None)
+    names = " or ".join(f"{n}/{p}" for n, p in links)
+    assert pair is not None, f"{exchange.operation}: a page must carry the links {names}\n{exchange.describe()}"
+    for name in pair:
+        value = body[name]
+        assert value is None or (isinstance(value, str) and value.startswith(("http://", "https://", "/"))), \
+            f"{exchange.operation}: '{name}' must be null or a URL, got {value!r}"
+    return Page(exchange.url, body["count"], [item.get("id") for item in body["results"]], body[pair[0]],
+                body[pair[1]])
+
+
+def walk(admin: ApiClient, listing: Listing, page_size: int) -> list[Page]:
+    """Every page of the query, following next links from the first page."""
+    pages = [read_page(admin.get(listing.path, params={**listing.params, "page_size": page_size}), listing.links)]
+    while pages[-1].next is not None:
+        assert len(pages) < 200, f"GET {listing.path}: more than 200 pages; the next links may loop"
+        pages.append(read_page(admin.get(pages[-1].next), listing.links))
+    return pages
+
+
+def page_size_for(admin: ApiClient, listing: Listing, smallest: int) -> int:
+    """A page size that gives several pages without walking hundreds of them."""
+    total = read_page(admin.get(listing.path, params={**listing.params, "page_size": 1}), listing.links).count
+    if total < 2:
+        not_verified(f"GET {listing.path} lists {total} item(s): too few for two pages")
+    return max(smallest, min(100, math.ceil(total / 20))) if total > 40 else min(smallest, total - 1)
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+def _page_params(lists: dict[str, Callable[[Objects], Listing]], ids: tuple[str, ...],
+                 catalog_ids: tuple[str, ...] = (), rbac_ids: tuple[str, ...] = ()) -> list[Any]:
+    return [pytest.param(name, id=name, marks=pytest.mark.requirement(
+        *ids, *(catalog_ids if name in CATALOG_LISTS else rbac_ids))) for name in lists]
+
+
+@pytest.mark.parametrize("name", _page_params(
+    ALL_LISTS, ("GEN-PAGE-003", "GEN-PAGE-004", "GEN-PAGE-005", "GEN-PAGE-006", "GEN-PAGE-007", "GEN-PAGE-008",
+                "GEN-PAGE-010"), ("GEN-PAGE-001",), ("GEN-PAGE-002",)))
+def test_walking_the_pages_yields_every_item_once(name: str, objects: Objects) -> None:
+    admin = objects.admin
+    listing = ALL_LISTS[name](objects)
+    size = page_size_for(admin, listing, 2)
+    pages = walk(admin, listing, size)
+    label = f"GET {listing.path} {listing.params} page_size={size}"
+
+    counts = {p.count for p in pages}
+    assert len(counts) == 1, f"{label}: count changes from page to page: {[p.count for p in pages]}"
+    seen = [i for p in pages for i in p.ids]
+    duplicates = sorted({i for i in seen if seen.count(i) > 1}, key=str)
+    assert not duplicates, f"{label}: items {duplicates} appear on more than one page"
+    assert len(seen) == pages[0].count, f"{label}: count is {pages[0].count} but the pages hold {len(seen)} items"
+    missing = listing.expected - set(seen)
+    assert not missing, f"{label}: items {sorted(missing, key=str)} are on no page"
+    if listing.exact:
+        assert set(seen) == listing.expected, f"{label}: the pages hold {sorted(seen)}, expected {sorted(listing.expected)}"
+    assert len(pages) >= 2, f"{label}: {len(seen)} items must take more than one page of {size}"
+
+    for number, page in enumerate(pages, start=1):
+        last = number == len(pages)
+        assert len(page.ids) <= size, f"{label}: page {number} holds {len(page.ids)} items, more than page_size"
+        if not last:
+            assert len(page.ids) == size, f"{label}: page {number} (not the last) holds {len(page.ids)} items"
+        assert (page.next is None) == last, f"{label}: page {number} of {len(pages)} has next={page.next!r}"
+        assert (page.previous is None) == (number == 1), \
+            f"{label}: page {number} of {len(pages)} has previous={page.previous!r}"
+
+    back = [pages[-1]]
+    while back[-1].previous is not None and len(back) <= len(pages):
+        back.append(read_page(admin.get(back[-1].previous), listing.links))
+    assert [p.ids for p in reversed(back)] == [p.ids for p in pages], \
+        f"{label}: walking the previous links back does not give the same pages"
+
+    default_first = read_page(admin.get(listing.path, params={**listing.params, "page_size": size}), listing.links)
+    explicit_first = read_page(admin.get(listing.path, params={**listing.params, "page_size": size, "page": 1}),
+                               listing.links)
+    assert default_first.ids == explicit_first.ids == pages[0].ids, f"{label}: without 'page' the first page is served"
+
+    past = admin.get(listing.path, params={**listing.params, "page_size": size, "page": len(pages) + 1})
+    expect_status(past, 200, 400, 404, why="a page past the last one")
+    if past.status == 200:
+        body = past.json()
+        assert isinstance(body, dict) and body.get("results") == [], \
+            f"{label}: a page past the last one answered 200 must have empty results\n{past.describe()}"
+
+
+@pytest.mark.requirement("GEN-PAGE-009")
+def test_default_page_size_and_its_cap(objects: Objects) -> None:
+    """Optional (MAY): 10 per page by default, at most 100; a server with another default is not failed."""
+    admin = objects.admin
+    listing = _policies(objects, 101)
+    default = read_page(admin.get(listing.path, params=listing.params), listing.links)
+    assert default.count == 101, f"the query matches 101 policies, count says {default.count}"
+    capped = read_page(admin.get(listing.path, params={**listing.params, "page_size": 1000}), listing.links)
+    if len(capped.ids) < 101:
+        assert capped.next is not None, "page_size=1000 served fewer than count items without a next link"
+    everything = list(walk_pages(admin, listing.path, {**listing.params, "page_size": 1000}))
+    assert sorted(i.get("id") for i in everything) == sorted(listing.expected), \
+        "walking pages of page_size=1000 must give the 101 policies exactly once"
+    if len(default.ids) != 10 or len(capped.ids) != 100:
+        not_verified(f"the server serves {len(default.ids)} items by default and {len(capped.ids)} for page_size=1000 "
+                     "(10 and 100 are documented only for the credentials list)")
+
+
+def _list_request(name: str, objects: Objects) -> tuple[str, dict[str, Any]]:
+    if name == "credentials":
+        user = need(objects.settings.fixtures.user_ids, 1, "user_ids")[0]
+        return credentials_path(objects.settings.org, user), {}
+    listing = ALL_LISTS[name](objects)
+    return listing.path, listing.params
+
+
+BAD_PAGES = ({"page": 0}, {"page": -1}, {"page": "two"}, {"page_size": 0}, {"page_size": -5}, {"page_size": "ten"},
+             {"page": 1.5})
+
+
+@pytest.mark.requirement("GEN-PAGE-011")
+@pytest.mark.parametrize("name", [*ALL_LISTS, "credentials"])
+def test_page_and_page_size_below_one_or_not_integers_are_400(name: str, objects: Objects) -> None:
+    path, params = _list_request(name, objects)
+    expect_status(objects.admin.get(path, params=params), 200, why="the valid list request")
+    for bad in BAD_PAGES:
+        expect_status(objects.admin.get(path, params={**params, **bad}), 400, why=f"{bad} is not a valid page request")
+
+
+@pytest.mark.requirement("GEN-PAGE-010")
+def test_a_credentials_page_past_the_last(objects: Objects, settings: Settings) -> None:
+    user = need(settings.fixtures.user_ids, 1, "user_ids")[0]
+    objects.credential(user)
+    path = credentials_path(settings.org, user)
+    first = expect_status(objects.admin.get(path, params={"page_size": 100}), 200, why="the credentials list").json()
+    result = first.get("result") if isinstance(first, dict) and isinstance(first.get("result"), dict) else first
+    count = result.get("count") if isinstance(result, dict) else None
+    if not isinstance(count, int):
+        not_verified("the credentials list answer carries no count (the bare published shape)")
+    past = objects.admin.get(path, params={"page_size": 100, "page": count // 100 + 2})
+    expect_status(past, 200, 400, 404, why="a page past the last one")
+    if past.status == 200:
+        body = past.json()
+        inner = body.get("result") if isinstance(body.get("result"), dict) else body
+        items = inner.get("data", inner.get("results"))
+        assert items == [], f"a credentials page past the last one answered 200 must be empty\n{past.describe()}"
+
+
+@pytest.mark.requirement("GEN-PAGE-012", "GEN-PAGE-013")
+@pytest.mark.parametrize("name", list(CATALOG_LISTS))
+def test_sort_by_id_both_ways_and_unknown_sort_field(name: str, objects: Objects) -> None:
+    admin = objects.admin
+    listing = CATALOG_LISTS[name](objects)
+    ascending = [i.get("id") for i in walk_pages(admin, listing.path, {**listing.params, "sort": "id", "page_size": 100})]
+    descending = [i.get("id") for i in walk_pages(admin, listing.path, {**listing.params, "sort": "-id",
+                                                                         "page_size": 100})]
+    assert len(ascending) >= 2, f"GET {listing.path}: needs two items to see an order"
+    assert ascending == sorted(ascending), f"GET {listing.path} sort=id: ids are not ascending: {ascending[:20]}"
+    assert descending == sorted(descending, reverse=True), \
+        f"GET {listing.path} sort=-id: ids are not descending: {descending[:20]}"
+    assert sorted(ascending) == sorted(descending), "sorting must not change which items are listed"
+    unknown = admin.get(listing.path, params={**listing.params, "sort": "conformance_no_such_field"})
+    expect_status(unknown, 400, why="sort names a field the items do not have")
