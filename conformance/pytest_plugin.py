@@ -19,6 +19,7 @@ from conformance.spec.catalog import load_catalog
 from conformance.target import Target, start_target
 
 SUITE_PACKAGE = "conformance."
+MAX_ATTACHMENTS = 40  # exchanges attached to one test's Allure result
 _TARGET = pytest.StashKey[Target]()
 _COLLECTOR = pytest.StashKey[ResultCollector]()
 
@@ -64,6 +65,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if unknown:
             raise pytest.UsageError(f"{item.nodeid} names requirements the catalog lacks: {', '.join(sorted(unknown))}")
         item.user_properties.append(("requirements", " ".join(ids)))
+        _label_for_allure(item, ids)
     wanted = tuple(config.getoption("conformance_requirement") or ())
     smoke = settings_from_options(config).profile == "smoke"
     keep = [i for i in items if not is_suite_item(i) or _selected(i, wanted, smoke)]
@@ -76,6 +78,41 @@ def _selected(item: pytest.Item, wanted: tuple[str, ...], smoke: bool) -> bool:
     if smoke and not item.get_closest_marker("smoke"):
         return False
     return not wanted or any(rid.startswith(w) for rid in requirement_ids(item) for w in wanted)
+
+
+def _label_for_allure(item: pytest.Item, ids: tuple[str, ...]) -> None:
+    """Group the test by area (epic), topic (feature) and requirement (story) in Allure; link each ID."""
+    for area in sorted({rid.split("-")[0] for rid in ids}):
+        item.add_marker(pytest.mark.allure_label(area, label_type="epic"))
+    for topic in sorted({rid.rsplit("-", 1)[0] for rid in ids}):
+        item.add_marker(pytest.mark.allure_label(topic, label_type="feature"))
+    for rid in ids:
+        item.add_marker(pytest.mark.allure_label(rid, label_type="story"))
+        item.add_marker(pytest.mark.allure_link(f"requirements.yaml#{rid}", link_type="requirement", name=rid))
+
+
+@pytest.fixture(autouse=True)
+def _conformance_attachments(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In Allure runs, attach every exchange of a suite test (keys masked) to its result."""
+    if not is_suite_item(request.node) or not request.config.getoption("allure_report_dir", None):
+        yield
+        return
+    session: Session = request.getfixturevalue("conformance_session")
+    seen: list[Any] = []
+    session.wire.observers.append(seen.append)
+    try:
+        yield
+    finally:
+        session.wire.observers.remove(seen.append)
+        _attach(seen)
+
+
+def _attach(exchanges: list[Any]) -> None:
+    import allure
+
+    for exchange in exchanges[-MAX_ATTACHMENTS:]:
+        allure.attach(exchange.transcript(), name=f"{exchange.operation} -> {exchange.status}",
+                      attachment_type=allure.attachment_type.TEXT)
 
 
 def is_suite_item(item: pytest.Item) -> bool:

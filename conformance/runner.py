@@ -59,9 +59,10 @@ def derive_reports(report_dir: Path, summary_path: Path) -> None:
     """From this run's summary.json: the history entry, report.html and the results bundle."""
     import json
 
-    from conformance.reporting import bundle, history, html
+    from conformance.reporting import allure, bundle, history, html
 
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    allure.write_extras(report_dir, summary)
     html.write(report_dir, summary)
     history.append(report_dir, summary)
     bundle.write(report_dir, summary)
@@ -76,6 +77,7 @@ def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str
     report_dir = settings.report_dir
     args = ["-c", str(Path(__file__).with_name("suite.ini")), "--rootdir", str(Path.cwd()),
             f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2", "-o", "junit_suite_name=ibl-conformance",
+            f"--alluredir={report_dir / 'allure-results'}", "--clean-alluredir",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "-q" if not quiet else "-qq", "-rfE", "--pyargs", *SUITE_PACKAGES]
     if config_file:

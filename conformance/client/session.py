@@ -68,6 +68,15 @@ class Exchange:
             parts += ["-d", shlex.quote(json.dumps(self.request_body))]
         return " ".join(parts)
 
+    def transcript(self) -> str:
+        """Request and response as text, credentials masked (for report attachments)."""
+        request_headers = "\n".join(f"{k}: {v}" for k, v in self.request_headers.items())
+        body = "" if self.request_body is None else "\n\n" + json.dumps(self.request_body, indent=2)
+        answer = self.text if len(self.text) <= 20 * JSON_BODY_LIMIT else self.text[:20 * JSON_BODY_LIMIT] + "..."
+        return (f"{self.method} {self.url}\n{request_headers}{body}\n\n--> {self.status} "
+                f"({self.elapsed * 1000:.0f} ms)\n{self.response_headers.get('content-type', '')}\n\n{answer}\n\n"
+                f"reproduce: {self.curl()}")
+
     def describe(self) -> str:
         """Evidence for a failure message: status, body excerpt, reproduction."""
         body = self.text if len(self.text) <= JSON_BODY_LIMIT else self.text[:JSON_BODY_LIMIT] + "..."
@@ -81,6 +90,7 @@ class Wire:
                  max_retries: int = 3, max_retry_wait: float = 30.0) -> None:
         self.http = http
         self.read_only = read_only
+        self.observers: list[Callable[[Exchange], None]] = []  # e.g. the current test's attachment list
         self._interval = 1.0 / rate_limit if rate_limit else 0.0
         self._next_slot = 0.0
         self._lock = threading.Lock()
@@ -169,11 +179,14 @@ class ApiClient:
                                                 headers=sent_headers)
         started = time.perf_counter()
         response = self._wire.send(request)
-        return Exchange(
+        exchange = Exchange(
             method=method, url=str(request.url), request_headers=redact_headers(request.headers),
             request_body=json_body, status=response.status_code, response_headers=dict(response.headers),
             text=response.text, elapsed=time.perf_counter() - started, key_variable=self._key_variable,
         )
+        for observe in self._wire.observers:
+            observe(exchange)
+        return exchange
 
     def get(self, path: str, **kw: Any) -> Exchange:
         """GET shortcut."""
