@@ -1,0 +1,10 @@
+"""The reference implementation: a correct ibl-data-manager server, the suite's embedded target.
+
+- :mod:`.app` — ``build_app(database=":memory:", keys=None)`` and ``ReferenceKeys``.
+- :mod:`.server` — ``ReferenceServer`` (uvicorn on a loopback port, in a thread) and ``serve()``.
+- :mod:`.store` — the SQLite store; each business rule is one named method (see its docstring).
+- :mod:`.fixtures` — the deterministic seed data (platforms, users, groups, programs, roles).
+- :mod:`.inprocess` — ``InProcessTransport``: a sync httpx transport calling the app in-process.
+
+The choices it makes where the documentation is ambiguous are those of ``docs/behaviour.md``.
+"""

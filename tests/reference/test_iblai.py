@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
@@ -31,29 +31,28 @@ from iblai.models import (  # noqa: E402
     PaginatedProgramLicenseAssignment,
     PaginatedProgramLicenseGroupAssignment,
     PaginatedProgramSuggestion,
-    PaginatedUserLicense,
-    PaginatedUserLicenseAssignment,
-    ProgramGroupSuggestionDetail,
-    ProgramLicenseAssignmentDetail,
-    ProgramLicenseDetail,
-    ProgramLicenseGroupAssignmentDetail,
-    ProgramSuggestionDetail,
-    UserLicenseAssignmentDetail,
-    UserLicenseDetail,
     PaginatedRbacGroupList,
     PaginatedRbacRoleList,
+    PaginatedUserLicense,
+    PaginatedUserLicenseAssignment,
     ProgramGroupSuggestionCreate,
+    ProgramGroupSuggestionDetail,
     ProgramLicenseAssignmentCreate,
+    ProgramLicenseAssignmentDetail,
     ProgramLicenseCreateDetail,
+    ProgramLicenseDetail,
     ProgramLicenseGroupAssignmentCreate,
+    ProgramLicenseGroupAssignmentDetail,
     ProgramLicenseUpdateDetail,
     ProgramSuggestionBulkCreate,
     ProgramSuggestionCreate,
+    ProgramSuggestionDetail,
     UserLicenseAssignmentCreate,
+    UserLicenseAssignmentDetail,
     UserLicenseCreate,
+    UserLicenseDetail,
     UserLicenseUpdate,
 )
-
 
 M = TypeVar("M")
 
@@ -86,7 +85,7 @@ def catalog(server: ReferenceServer) -> Iterator[CatalogApi]:
 def test_program_licenses_and_assignments(catalog: CatalogApi) -> None:
     created = parsed(catalog.catalog_licenses_program_create_create(ProgramLicenseCreateDetail(
         platform_key=fx.PLATFORM_KEY, program_key=fx.PROGRAM_KEYS[0], name="Via iblai", count=2,
-        started=datetime(2026, 1, 1, tzinfo=timezone.utc), external_id="iblai-1")), ProgramLicenseDetail)
+        started=datetime(2026, 1, 1, tzinfo=UTC), external_id="iblai-1")), ProgramLicenseDetail)
     assert created.usage_count == 0 and created.platform_key == "alpha" and created.expired is None
     updated = parsed(catalog.catalog_licenses_program_update_create(ProgramLicenseUpdateDetail(
         license_id=created.id, count=3, transaction_id="t-iblai")), ProgramLicenseDetail)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -135,5 +134,3 @@ def test_a_request_that_crashes_still_answers_json(api: Api, monkeypatch: pytest
         response = client.get("/api/catalog/licenses/program/")
     assert response.status_code == 500 and response.json() == {"detail": "Internal server error."}
 
-
-_ = Callable
