@@ -57,11 +57,20 @@ RAW_BODIES = [b"{", b"[]", b"[1, 2]", b'"text"', b"42", b"null", b"true", b"NaN"
 
 WEIRD_VALUES: list[Any] = [None, True, -1, 0, 2**63, -(2**63) - 1, 10**40, 1.5, 1e308, "", "x" * 10000, "1",
                            "\u0000", "\U0001F600", [], [None], {}, {"$gt": ""}, ["1", 2]]
-FIELDS = ["license_id", "user_id", "email", "username", "group_id", "platform_key", "platform_org", "platform_id",
-          "program_key", "program_id", "name", "count", "started", "expired", "active", "fulfilled", "metadata",
-          "external_id", "redirect_to", "suggestion_data", "accepted", "visible", "role_id", "resources",
-          "users_to_add", "groups_to_remove", "credential_id", "revoked", "issued_on", "change_type",
-          "transaction_id", "enrollment_config", "source", "direct"]
+LICENSE = ["platform_key", "platform_org", "platform_id", "program_key", "program_id", "name", "count", "started",
+           "expired", "active", "metadata", "enrollment_config", "source", "external_id", "transaction_id",
+           "change_type", "license_id"]
+ASSIGNMENT = ["license_id", "user_id", "email", "username", "group_id", "platform_key", "platform_org", "active",
+              "fulfilled", "direct", "redirect_to", "metadata"]
+SUGGESTION = ["platform_key", "platform_org", "program_key", "user_id", "username", "email", "group_id", "accepted",
+              "visible", "direct", "metadata", "suggested_by", "department_mode", "suggestion_data"]
+POLICY = ["platform_key", "role_id", "resources", "name", "users_to_add", "users_to_remove", "groups_to_add",
+          "groups_to_remove", "is_internal"]
+CREDENTIAL = ["credential_id", "credential_url", "name", "credential_type", "issuer", "issued_on", "expires_at",
+              "revoked", "description", "course", "program", "html_template"]
+BODY_FIELDS = {"licenses/program/create": LICENSE, "licenses/program/update": LICENSE,
+               "licenses/user/create": LICENSE, "licenses/user/update": LICENSE, "assignment": ASSIGNMENT,
+               "suggestions": SUGGESTION, "policies": POLICY, "credentials": CREDENTIAL}
 QUERY_VARIANTS = [
     {"page": "abc"}, {"page_size": "-5"}, {"page": "99999999999999999999999999"}, {"license_id": "abc"},
     {"license_id": "99999999999999999999999"}, {"license_id": "1e5"}, {"assignment_id": "-1"},
@@ -69,6 +78,7 @@ QUERY_VARIANTS = [
     {"sort": ""}, {"platform_key": ""}, {"platform_key": "\u0000"}, {"active": "maybe"}, {"verbose": "2"},
     {"email": "nope"}, {"suggestion_id": "x"}, {"remove_user_assignments": "perhaps"}, {"role_id": "1.0"},
     {"include_users": "sometimes"}, {"user_id": "x"}, {"group_id": "[]"}, {"platform_org": "a" * 5000},
+    {"page": "1", "page_size": "100000"}, {"license_id": "1", "page": "0"},
 ]
 
 
@@ -79,21 +89,39 @@ def check(response: httpx.Response) -> None:
         assert isinstance(response.json(), dict)
 
 
+def _fields_for(path: str) -> list[str]:
+    for marker, fields in BODY_FIELDS.items():
+        if marker in path:
+            return fields
+    return ["name"]
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_garbage_never_breaks_an_operation(api: Api, method: str, path: str) -> None:
+    index = OPERATIONS.index((method, path))
     dm = api.client("dm_admin")
+    # real objects behind the ids, so requests get past the lookups into the deeper code
+    for kind, body in (("program", {"program_key": fx.PROGRAM_KEYS[0]}), ("user", {})):
+        created = dm.post(f"/api/catalog/licenses/{kind}/create/", json={"platform_key": "alpha", "count": 100, **body})
+        assert created.status_code == 200 and created.json()["id"] == 1
+    policy = dm.post("/api/core/rbac/policies/", json={"platform_key": "alpha", "role_id": 3, "resources": []}).json()
+    dm.post("/api/credentials/orgs/alpha/users/101/", json={"name": "c", "credential_id": "c-1"})
+    path = path.replace("/policies/1/", f"/policies/{policy['id']}/")
     baseline = {"platform_key": "alpha", "license_id": 1, "program_key": fx.PROGRAM_KEYS[0], "user_id": 101,
-                "group_id": 11, "role_id": 3, "resources": [], "name": "n"}
+                "group_id": 11, "role_id": 3, "resources": [], "name": "n", "suggestion_data": []}
     if method in ("POST", "PUT", "PATCH"):  # GET and DELETE read no body
         for raw in RAW_BODIES:
             check(dm.request(method, path, content=raw, headers={"content-type": "application/json"}))
-        for i, field in enumerate(FIELDS):  # every field meets a few weird values, in rotation
-            for j in range(3):
-                value = WEIRD_VALUES[(i * 3 + j) % len(WEIRD_VALUES)]
+        for i, field in enumerate(_fields_for(path)):  # every field meets a few weird values, in rotation
+            for j in range(4):
+                value = WEIRD_VALUES[(index + i * 4 + j) % len(WEIRD_VALUES)]
                 check(dm.request(method, path, json={**baseline, field: value}))
-    for params in QUERY_VARIANTS:
-        check(dm.request(method, path, params=params, json=baseline))
-    check(dm.request(method, path, content=b"name=x", headers={"content-type": "application/x-www-form-urlencoded"}))
+        check(dm.request(method, path, content=b"name=x", headers={"content-type": "application/x-www-form-urlencoded"}))
+    for j in range(10):  # a rotating share of the query variants per operation
+        params = QUERY_VARIANTS[(index * 10 + j) % len(QUERY_VARIANTS)]
+        check(dm.request(method, path, params={"license_id": "1", "suggestion_id": "1", "assignment_id": "1",
+                                               "platform_key": "alpha", **params}, json=baseline))
+        check(dm.request(method, path, params=params))
 
 
 def test_unknown_paths_and_methods_are_json(api: Api, dm: httpx.Client, anon: httpx.Client) -> None:
