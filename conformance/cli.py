@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, metavar="N", help="seed for generated data")
     run.add_argument("--rate-limit", type=float, metavar="N", help="at most N requests per second (fragile targets)")
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="per-request timeout (default 30)")
+    run.add_argument("--deviations", metavar="FILE", help="known deviations of this target (YAML)")
     run.add_argument("--requirement", action="append", metavar="ID", dest="requirements",
                      help="run only the tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
     run.add_argument("-q", "--quiet", action="store_true", help="print less")
@@ -69,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides = {"base_url": args.base_url, "profile": args.profile, "report_dir": args.report_dir,
                  "read_only": args.read_only, "seed": args.seed, "rate_limit": args.rate_limit,
-                 "timeout": args.timeout}
+                 "timeout": args.timeout, "deviations": args.deviations}
     settings = load_settings(args.config, overrides=overrides)
     selection = tuple(f"--conformance-requirement={r}" for r in args.requirements or ())
     outcome = run(settings, config_file=args.config, overrides=overrides, quiet=args.quiet, extra_args=selection)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.deviations import Deviation, load_deviations
 from conformance.errors import UsageError
 from conformance.redaction import Secret
 
@@ -32,7 +33,7 @@ _SECTIONS: dict[str, set[str]] = {
     "target": {"base_url", "platform_key", "platform_org", "other_platform_key", "probe_url"},
     "keys": set(ROLES),
     "fixtures": {"user_ids", "group_ids", "program_keys", "role_ids", "internal_policy_ids"},
-    "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit"},
+    "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit", "deviations"},
 }
 # Environment variables that override one setting each: name -> (section, key).
 ENV_OVERRIDES = {
@@ -47,6 +48,7 @@ ENV_OVERRIDES = {
     "CONFORMANCE_SEED": ("run", "seed"),
     "CONFORMANCE_TIMEOUT": ("run", "timeout"),
     "CONFORMANCE_RATE_LIMIT": ("run", "rate_limit"),
+    "CONFORMANCE_DEVIATIONS": ("run", "deviations"),
 }
 
 
@@ -97,6 +99,7 @@ class Settings:
     seed: int | None = None
     timeout: float = 30.0
     rate_limit: float | None = None  # requests per second; None: as fast as the target answers
+    deviations: tuple[Deviation, ...] = ()
     config_file: Path | None = None
 
     @property
@@ -184,8 +187,18 @@ def _build(merged: dict[str, dict[str, Any]], env: Mapping[str, str], path: Path
         timeout=_positive_float(run.get("timeout", 30.0), f"{where}: run.timeout"),
         rate_limit=None if run.get("rate_limit") in (None, "") else _positive_float(run["rate_limit"],
                                                                                    f"{where}: run.rate_limit"),
+        deviations=_deviations(run.get("deviations"), path),
         config_file=path,
     )
+
+
+def _deviations(value: Any, config: Path | None) -> tuple[Deviation, ...]:
+    if value in (None, ""):
+        return ()
+    path = Path(str(value))
+    if not path.is_absolute() and config is not None and not path.exists():
+        path = config.parent / path  # relative to the config file
+    return load_deviations(path)
 
 
 def _keys(section: Mapping[str, Any], env: Mapping[str, str], where: str) -> Keys:

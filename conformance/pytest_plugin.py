@@ -13,8 +13,9 @@ from conformance.client.ledger import LEDGER_NAME, Ledger, load_leftovers
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Session
 from conformance.config import Settings, load_settings
+from conformance.deviations import Deviation
 from conformance.errors import ConformanceToolError, TargetError
-from conformance.reporting.collector import TARGET_ERROR_PROPERTY, ResultCollector
+from conformance.reporting.collector import EXPIRED_DEVIATION_PROPERTY, TARGET_ERROR_PROPERTY, ResultCollector
 from conformance.spec.catalog import load_catalog
 from conformance.target import Target, start_target
 
@@ -33,6 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-read-only", action="store_const", const=True, default=None,
                     help="send only safe methods")
     group.addoption("--conformance-seed", default=None, help="seed for generated data")
+    group.addoption("--conformance-deviations", default=None, help="known deviations file (YAML)")
     group.addoption("--conformance-rate-limit", default=None, help="at most N requests per second")
     group.addoption("--conformance-timeout", default=None, help="per-request timeout in seconds")
     group.addoption("--conformance-requirement", action="append", default=[], metavar="ID",
@@ -57,6 +59,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not suite_items:
         return
     catalog = load_catalog()
+    deviations = settings_from_options(config).deviations
     for item in suite_items:
         ids = requirement_ids(item)
         if not ids:
@@ -66,6 +69,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"{item.nodeid} names requirements the catalog lacks: {', '.join(sorted(unknown))}")
         item.user_properties.append(("requirements", " ".join(ids)))
         _label_for_allure(item, ids)
+        _apply_deviations(item, ids, deviations)
     wanted = tuple(config.getoption("conformance_requirement") or ())
     smoke = settings_from_options(config).profile == "smoke"
     keep = [i for i in items if not is_suite_item(i) or _selected(i, wanted, smoke)]
@@ -78,6 +82,20 @@ def _selected(item: pytest.Item, wanted: tuple[str, ...], smoke: bool) -> bool:
     if smoke and not item.get_closest_marker("smoke"):
         return False
     return not wanted or any(rid.startswith(w) for rid in requirement_ids(item) for w in wanted)
+
+
+def _apply_deviations(item: pytest.Item, ids: tuple[str, ...], deviations: tuple[Deviation, ...]) -> None:
+    """A known deviation turns the test into an xfail. For a test entry it is strict (a pass fails the run: the
+    entry can go); for a requirement entry the collector flags the entry once every test of it passes."""
+    for deviation in deviations:
+        if not deviation.matches(item.nodeid, ids):
+            continue
+        if deviation.expired():
+            item.user_properties.append((EXPIRED_DEVIATION_PROPERTY, deviation.reason))
+            continue
+        item.add_marker(pytest.mark.xfail(strict=deviation.test is not None,
+                                          reason=f"known deviation: {deviation.reason}"))
+        return
 
 
 def _label_for_allure(item: pytest.Item, ids: tuple[str, ...]) -> None:
@@ -139,6 +157,7 @@ def settings_from_options(config: pytest.Config) -> Settings:
                 "seed": config.getoption("conformance_seed"),
                 "rate_limit": config.getoption("conformance_rate_limit"),
                 "timeout": config.getoption("conformance_timeout"),
+                "deviations": config.getoption("conformance_deviations"),
             },
         )
     except ConformanceToolError as exc:

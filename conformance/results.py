@@ -11,6 +11,7 @@ FAILED = "failed"
 NOT_VERIFIED = "not verified"
 NOT_COVERED = "not covered"
 TARGET_ERROR = "target error"
+KNOWN_DEVIATION = "known deviation"
 
 
 @dataclass(slots=True)
@@ -24,6 +25,7 @@ class TestRecord:
     outcome: str = PASSED  # passed | failed | not verified | target error
     message: str = ""
     duration: float = 0.0
+    deviation: str | None = None  # the reason of a known-deviation entry that covered this test
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +46,22 @@ class RunResult:
 
     def counts(self) -> dict[str, int]:
         """How many tests ended each way."""
-        out = {PASSED: 0, FAILED: 0, NOT_VERIFIED: 0, TARGET_ERROR: 0}
+        out = {PASSED: 0, FAILED: 0, NOT_VERIFIED: 0, TARGET_ERROR: 0, KNOWN_DEVIATION: 0}
         for test in self.tests:
             out[test.outcome] += 1
         return out
 
     @property
     def failed(self) -> bool:
-        """True when any test found the target non-conformant."""
-        return any(t.outcome == FAILED for t in self.tests)
+        """True when any test found the target non-conformant, or a deviation entry outlived its failure."""
+        return any(t.outcome == FAILED for t in self.tests) or self._stale_deviations()
+
+    def _stale_deviations(self) -> bool:
+        by_reason: dict[str, list[TestRecord]] = {}
+        for test in self.tests:
+            if test.deviation:
+                by_reason.setdefault(test.deviation, []).append(test)
+        return any(all(t.outcome == PASSED for t in group) for group in by_reason.values())
 
     @property
     def target_broken(self) -> bool:
@@ -74,6 +83,11 @@ def _verdict(req_id: str, observable: str, tests: list[TestRecord]) -> Requireme
     outcomes = {t.outcome for t in tests}
     if FAILED in outcomes:
         return RequirementVerdict(req_id, FAILED, names, _first(tests, FAILED))
+    if KNOWN_DEVIATION in outcomes:
+        return RequirementVerdict(req_id, KNOWN_DEVIATION, names, _first(tests, KNOWN_DEVIATION))
+    if tests and all(t.deviation and t.outcome == PASSED for t in tests):
+        return RequirementVerdict(req_id, FAILED, names, "deviation no longer needed: every test of it passes now; "
+                                  f"remove its entry from the deviations file ({tests[0].deviation})")
     if PASSED in outcomes:
         return RequirementVerdict(req_id, PASSED, names)
     if TARGET_ERROR in outcomes:

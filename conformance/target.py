@@ -28,7 +28,7 @@ class Target:
 def start_target(settings: Settings, run_id: str) -> Target:
     """Use the configured target, or start the reference implementation when none is configured."""
     if not settings.embedded:
-        return Target(settings, run_id, f"{settings.base_url} (profile {settings.profile})")
+        return Target(settings, run_id, str(settings.base_url))
     from conformance.reference import fixtures
     from conformance.reference.server import ReferenceServer
 

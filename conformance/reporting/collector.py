@@ -6,12 +6,21 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.results import FAILED, NOT_VERIFIED, PASSED, TARGET_ERROR, RunResult, TestRecord
+from conformance.results import (
+    FAILED,
+    KNOWN_DEVIATION,
+    NOT_VERIFIED,
+    PASSED,
+    TARGET_ERROR,
+    RunResult,
+    TestRecord,
+)
 
 if TYPE_CHECKING:
     from conformance.target import Target
 
 TARGET_ERROR_PROPERTY = "conformance_target_error"
+EXPIRED_DEVIATION_PROPERTY = "conformance_expired_deviation"
 PENDING = "pending"
 REQUIREMENTS_PROPERTY = "requirements"
 OPERATION_STATS_PROPERTY = "operation_stats"
@@ -43,6 +52,8 @@ class ResultCollector:
             self._records[report.nodeid] = record
             self.result.tests.append(record)
         record.duration += report.duration
+        if hasattr(report, "wasxfail"):
+            record.deviation = str(report.wasxfail).removeprefix("known deviation: ")
         outcome = _outcome(report, props)
         if outcome is not None and _rank(outcome) > _rank(record.outcome):
             record.outcome, record.message = outcome, self._scrub(_message(report, props))
@@ -89,6 +100,8 @@ class ResultCollector:
 def _outcome(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
     if TARGET_ERROR_PROPERTY in props and report.failed:
         return TARGET_ERROR
+    if report.skipped and hasattr(report, "wasxfail"):
+        return KNOWN_DEVIATION
     if report.failed:
         return FAILED
     if report.skipped:
@@ -99,12 +112,21 @@ def _outcome(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
 
 
 def _rank(outcome: str) -> int:
-    return {PENDING: -1, PASSED: 0, NOT_VERIFIED: 1, FAILED: 2, TARGET_ERROR: 3}[outcome]
+    return {PENDING: -1, PASSED: 0, NOT_VERIFIED: 1, KNOWN_DEVIATION: 1, FAILED: 2, TARGET_ERROR: 3}[outcome]
 
 
 def _message(report: pytest.TestReport, props: dict[str, Any]) -> str:
     if TARGET_ERROR_PROPERTY in props:
         return str(props[TARGET_ERROR_PROPERTY])
+    if hasattr(report, "wasxfail"):
+        return str(report.wasxfail)
+    if report.failed and "XPASS(strict)" in str(report.longrepr):
+        return ("deviation no longer needed: the test passes now; remove its entry from the deviations file "
+                f"({str(report.longrepr).replace('[XPASS(strict)] ', '')})")
+    expired = props.get(EXPIRED_DEVIATION_PROPERTY)
+    if report.failed and expired:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        return f"expired deviation ({expired}) no longer excuses this failure: {crash.message if crash else ''}"
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
     crash = getattr(report.longrepr, "reprcrash", None)
