@@ -91,6 +91,61 @@ RBAC_OPS = tuple(op for op in OPERATIONS if "/core/rbac/" in op)
 RBAC_LISTS = ("GET /api/core/rbac/policies/", "GET /api/core/rbac/roles/", "GET /api/core/rbac/groups/")
 
 
+HIDDEN = (403, 404)  # a foreign object reported as forbidden or as absent (the catalog accepts both)
+
+
+# ---------------------------------------------------------------------------- the access table (docs/behaviour.md)
+
+
+def refusal(caller: str, op: str) -> tuple[tuple[int, ...], tuple[str, ...]] | None:
+    """(accepted statuses, requirement IDs) when `caller` must be refused on this platform's `op`; else None."""
+    if op in LICENSE_WRITES:
+        return (403,), (LICENSE_WRITES[op],)
+    if caller == "platform_admin":
+        return None
+    if caller == "learner":
+        for ops, rid in ((ASSIGNMENT_OPS, "CAT-ACL-011"), (SUGGESTION_OPS, "CAT-ACL-015"),
+                         (CREDENTIAL_OPS, "CRED-ACL-004"), (RBAC_OPS, "CORE-ACL-006")):
+            if op in ops:
+                return (403,), (rid,)
+        assert op == PROGRAM_LICENSE_LIST
+        return (403,), ("CAT-ACL-008",)
+    # another platform's admin
+    if op == PROGRAM_LICENSE_LIST:
+        return (403,), ("CAT-ACL-007",)
+    if op in ASSIGNMENT_OPS:
+        return HIDDEN, ("CAT-ACL-010", "CAT-ACL-017")
+    if op in SUGGESTION_OPS:
+        return (403,), ("CAT-ACL-014", "CAT-ACL-017")
+    if op in CREDENTIAL_OPS:
+        return (403,), ("CRED-ACL-003",)
+    if op in RBAC_LISTS:
+        return (403, 200), ("CORE-ACL-004",)
+    if op == "POST /api/core/rbac/policies/":
+        return (403,), ("CORE-ACL-005",)
+    return (404, 403), ("CORE-ACL-003",)
+
+
+def allowance(caller: str, op: str) -> tuple[str, ...] | None:
+    """Requirement IDs saying `caller` may perform `op` on this platform; None when it may not."""
+    if caller == "platform_admin":
+        if op in LICENSE_WRITES:
+            return None
+        for ops, rid in (((PROGRAM_LICENSE_LIST,), "CAT-ACL-006"), (ASSIGNMENT_OPS, "CAT-ACL-009"),
+                         (SUGGESTION_OPS, "CAT-ACL-013"), (CREDENTIAL_OPS, "CRED-ACL-002"), (RBAC_OPS, "CORE-ACL-002")):
+            if op in ops:
+                return (rid,)
+        raise AssertionError(op)
+    ids = ["GEN-AUTH-004"]
+    for ops, rid in (((PROGRAM_LICENSE_LIST,), "CAT-ACL-005"), (SUGGESTION_OPS, "CAT-ACL-012"),
+                     (CREDENTIAL_OPS, "CRED-ACL-001"), (RBAC_OPS, "CORE-ACL-001")):
+        if op in ops:
+            ids.append(rid)
+    if op in LICENSE_WRITES:
+        ids.append(LICENSE_WRITES[op])
+    return tuple(ids)
+
+
 def is_write(operation: str) -> bool:
     """True for POST, PUT, PATCH and DELETE."""
     return not operation.startswith("GET ")
@@ -387,8 +442,13 @@ def operation_id(operation: str) -> str:
     return f"{method} {short}"
 
 
-def expect_success(exchange: Exchange, why: str) -> Exchange:
-    """Assert a 2xx answer."""
+def served(client: ApiClient, caller: str, prepared: Prepared) -> None:
+    """`caller` sends the prepared request and is served (2xx); a deleted object is gone afterwards."""
+    exchange = prepared.send(client)
+    prepared.succeeded(exchange)
     if not 200 <= exchange.status < 300:
-        return expect_status(exchange, 200, 201, 204, why=why)
-    return exchange
+        expect_status(exchange, 200, 201, 204, why=f"the {caller} may perform this operation on its own platform")
+    if prepared.operation.startswith("DELETE"):
+        gone = prepared.state()
+        if isinstance(gone, tuple):  # a retrieve after a delete
+            assert gone[0] == 404, f"{prepared.operation}: the deleted object can still be retrieved ({gone[0]})"

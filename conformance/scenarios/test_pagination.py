@@ -169,8 +169,9 @@ def _page_params(lists: dict[str, Callable[[Objects], Listing]], ids: tuple[str,
 
 @pytest.mark.parametrize("name", _page_params(
     ALL_LISTS, ("GEN-PAGE-003", "GEN-PAGE-004", "GEN-PAGE-005", "GEN-PAGE-006", "GEN-PAGE-007", "GEN-PAGE-008",
-                "GEN-PAGE-010"), ("GEN-PAGE-001",), ("GEN-PAGE-002",)))
+                "GEN-PAGE-010", "GEN-PAGE-011"), ("GEN-PAGE-001", "GEN-PAGE-012", "GEN-PAGE-013"), ("GEN-PAGE-002",)))
 def test_walking_the_pages_yields_every_item_once(name: str, objects: Objects) -> None:
+    """Walk a query forward and back, then the edges: the first page, past the end, bad values, sort."""
     admin = objects.admin
     listing = ALL_LISTS[name](objects)
     size = page_size_for(admin, listing, 2)
@@ -216,6 +217,32 @@ def test_walking_the_pages_yields_every_item_once(name: str, objects: Objects) -
         assert isinstance(body, dict) and body.get("results") == [], \
             f"{label}: a page past the last one answered 200 must have empty results\n{past.describe()}"
 
+    refuse_bad_pages(admin, listing.path, listing.params)
+    if name in CATALOG_LISTS:
+        check_sort(admin, listing)
+
+
+BAD_PAGES = ({"page": 0}, {"page": -1}, {"page": "two"}, {"page_size": 0}, {"page_size": -5}, {"page_size": "ten"},
+             {"page": 1.5})
+
+
+def refuse_bad_pages(admin: ApiClient, path: str, params: dict[str, Any]) -> None:
+    """GEN-PAGE-011: page or page_size below 1 or not an integer is 400."""
+    for bad in BAD_PAGES:
+        expect_status(admin.get(path, params={**params, **bad}), 400, why=f"{bad} is not a valid page request")
+
+
+def check_sort(admin: ApiClient, listing: Listing) -> None:
+    """GEN-PAGE-012 / GEN-PAGE-013: sort by id both ways; an unknown sort field is 400."""
+    path = listing.path
+    ascending = [i.get("id") for i in walk_pages(admin, path, {**listing.params, "sort": "id", "page_size": 100})]
+    descending = [i.get("id") for i in walk_pages(admin, path, {**listing.params, "sort": "-id", "page_size": 100})]
+    assert ascending == sorted(ascending), f"GET {path} sort=id: ids are not ascending: {ascending[:20]}"
+    assert descending == sorted(descending, reverse=True), f"GET {path} sort=-id: ids are not descending: {descending[:20]}"
+    assert sorted(ascending) == sorted(descending), f"GET {path}: sorting must not change which items are listed"
+    unknown = admin.get(path, params={**listing.params, "sort": "conformance_no_such_field"})
+    expect_status(unknown, 400, why="sort names a field the items do not have")
+
 
 @pytest.mark.requirement("GEN-PAGE-009")
 def test_default_page_size_and_its_cap(objects: Objects) -> None:
@@ -235,29 +262,8 @@ def test_default_page_size_and_its_cap(objects: Objects) -> None:
                      "(10 and 100 are documented only for the credentials list)")
 
 
-def _list_request(name: str, objects: Objects) -> tuple[str, dict[str, Any]]:
-    if name == "credentials":
-        user = need(objects.settings.fixtures.user_ids, 1, "user_ids")[0]
-        return credentials_path(objects.settings.org, user), {}
-    listing = ALL_LISTS[name](objects)
-    return listing.path, listing.params
-
-
-BAD_PAGES = ({"page": 0}, {"page": -1}, {"page": "two"}, {"page_size": 0}, {"page_size": -5}, {"page_size": "ten"},
-             {"page": 1.5})
-
-
-@pytest.mark.requirement("GEN-PAGE-011")
-@pytest.mark.parametrize("name", [*ALL_LISTS, "credentials"])
-def test_page_and_page_size_below_one_or_not_integers_are_400(name: str, objects: Objects) -> None:
-    path, params = _list_request(name, objects)
-    expect_status(objects.admin.get(path, params=params), 200, why="the valid list request")
-    for bad in BAD_PAGES:
-        expect_status(objects.admin.get(path, params={**params, **bad}), 400, why=f"{bad} is not a valid page request")
-
-
-@pytest.mark.requirement("GEN-PAGE-010")
-def test_a_credentials_page_past_the_last(objects: Objects, settings: Settings) -> None:
+@pytest.mark.requirement("GEN-PAGE-010", "GEN-PAGE-011")
+def test_credentials_list_past_the_last_page_and_bad_page_values(objects: Objects, settings: Settings) -> None:
     user = need(settings.fixtures.user_ids, 1, "user_ids")[0]
     objects.credential(user)
     path = credentials_path(settings.org, user)
@@ -273,20 +279,4 @@ def test_a_credentials_page_past_the_last(objects: Objects, settings: Settings) 
         inner = body.get("result") if isinstance(body.get("result"), dict) else body
         items = inner.get("data", inner.get("results"))
         assert items == [], f"a credentials page past the last one answered 200 must be empty\n{past.describe()}"
-
-
-@pytest.mark.requirement("GEN-PAGE-012", "GEN-PAGE-013")
-@pytest.mark.parametrize("name", list(CATALOG_LISTS))
-def test_sort_by_id_both_ways_and_unknown_sort_field(name: str, objects: Objects) -> None:
-    admin = objects.admin
-    listing = CATALOG_LISTS[name](objects)
-    ascending = [i.get("id") for i in walk_pages(admin, listing.path, {**listing.params, "sort": "id", "page_size": 100})]
-    descending = [i.get("id") for i in walk_pages(admin, listing.path, {**listing.params, "sort": "-id",
-                                                                         "page_size": 100})]
-    assert len(ascending) >= 2, f"GET {listing.path}: needs two items to see an order"
-    assert ascending == sorted(ascending), f"GET {listing.path} sort=id: ids are not ascending: {ascending[:20]}"
-    assert descending == sorted(descending, reverse=True), \
-        f"GET {listing.path} sort=-id: ids are not descending: {descending[:20]}"
-    assert sorted(ascending) == sorted(descending), "sorting must not change which items are listed"
-    unknown = admin.get(listing.path, params={**listing.params, "sort": "conformance_no_such_field"})
-    expect_status(unknown, 400, why="sort names a field the items do not have")
+    refuse_bad_pages(objects.admin, path, {})
