@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--deviations", metavar="FILE", help="known deviations of this target (YAML)")
     run.add_argument("--requirement", action="append", metavar="ID", dest="requirements",
                      help="run only the tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
+    run.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="run tests in N parallel processes (default 1; embedded target: one reference per worker)")
+    run.add_argument("--max-failures", type=int, metavar="N", help="stop after N failed tests")
+    run.add_argument("--no-replay", action="store_true",
+                     help="count a failure at once instead of replaying it first to tell flaky from failing")
     run.add_argument("-q", "--quiet", action="store_true", help="print less")
     serve = commands.add_parser("serve", help="start the reference implementation")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -72,8 +77,16 @@ def _run(args: argparse.Namespace) -> int:
                  "read_only": args.read_only, "seed": args.seed, "rate_limit": args.rate_limit,
                  "timeout": args.timeout, "deviations": args.deviations}
     settings = load_settings(args.config, overrides=overrides)
-    selection = tuple(f"--conformance-requirement={r}" for r in args.requirements or ())
-    outcome = run(settings, config_file=args.config, overrides=overrides, quiet=args.quiet, extra_args=selection)
+    if args.workers < 1 or (args.max_failures is not None and args.max_failures < 1):
+        raise UsageError("--workers and --max-failures take a whole number from 1 up")
+    extra = [f"--conformance-requirement={r}" for r in args.requirements or ()]
+    if args.workers > 1:
+        extra += ["-n", str(args.workers), "--dist", "loadfile"]
+    if args.max_failures:
+        extra.append(f"--maxfail={args.max_failures}")
+    if not args.no_replay:
+        extra += ["--reruns", "1", "--rerun-except", "TargetError"]
+    outcome = run(settings, config_file=args.config, overrides=overrides, quiet=args.quiet, extra_args=tuple(extra))
     print_reason(outcome)
     return outcome.code
 

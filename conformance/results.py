@@ -12,6 +12,7 @@ NOT_VERIFIED = "not verified"
 NOT_COVERED = "not covered"
 TARGET_ERROR = "target error"
 KNOWN_DEVIATION = "known deviation"
+FLAKY = "flaky"
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class TestRecord:
     message: str = ""
     duration: float = 0.0
     deviation: str | None = None  # the reason of a known-deviation entry that covered this test
+    first_failure: str = ""  # the failure of the first attempt, when the test was replayed
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,7 @@ class RunResult:
 
     def counts(self) -> dict[str, int]:
         """How many tests ended each way."""
-        out = {PASSED: 0, FAILED: 0, NOT_VERIFIED: 0, TARGET_ERROR: 0, KNOWN_DEVIATION: 0}
+        out = {PASSED: 0, FAILED: 0, NOT_VERIFIED: 0, TARGET_ERROR: 0, KNOWN_DEVIATION: 0, FLAKY: 0}
         for test in self.tests:
             out[test.outcome] += 1
         return out
@@ -88,6 +90,8 @@ def _verdict(req_id: str, observable: str, tests: list[TestRecord]) -> Requireme
     if tests and all(t.deviation and t.outcome == PASSED for t in tests):
         return RequirementVerdict(req_id, FAILED, names, "deviation no longer needed: every test of it passes now; "
                                   f"remove its entry from the deviations file ({tests[0].deviation})")
+    if FLAKY in outcomes:
+        return RequirementVerdict(req_id, FLAKY, names, _first(tests, FLAKY))
     if PASSED in outcomes:
         return RequirementVerdict(req_id, PASSED, names)
     if TARGET_ERROR in outcomes:

@@ -8,6 +8,7 @@ import pytest
 
 from conformance.results import (
     FAILED,
+    FLAKY,
     KNOWN_DEVIATION,
     NOT_VERIFIED,
     PASSED,
@@ -52,11 +53,20 @@ class ResultCollector:
             self._records[report.nodeid] = record
             self.result.tests.append(record)
         record.duration += report.duration
+        if report.outcome == "rerun":  # the first, failed attempt of a replayed test
+            record.first_failure = self._scrub(_message(report, props))
+            return
         if hasattr(report, "wasxfail"):
             record.deviation = str(report.wasxfail).removeprefix("known deviation: ")
         outcome = _outcome(report, props)
+        if outcome == PASSED and record.first_failure:
+            outcome = FLAKY
         if outcome is not None and _rank(outcome) > _rank(record.outcome):
             record.outcome, record.message = outcome, self._scrub(_message(report, props))
+            if outcome == FLAKY:
+                record.message = f"failed, then passed when replayed; first attempt: {record.first_failure}"
+            elif outcome == FAILED and record.first_failure:
+                record.message += " (reproduced when replayed)"
 
     def _take_operation_stats(self, report: pytest.TestReport) -> None:
         import json
@@ -82,6 +92,10 @@ class ResultCollector:
         for record in self.result.tests:
             if record.outcome == PENDING:
                 record.outcome, record.message = NOT_VERIFIED, "the test did not run to its end"
+        if hasattr(self.config, "workerinput"):
+            return  # a worker: its reports travel to the controller, which writes the summary
+        if self.target is None and self.result.tests:
+            self.target = _controller_target(self.config)
         if not self.result.tests or self.target is None:
             return
         from conformance.reporting.summary import write_reports
@@ -95,6 +109,18 @@ class ResultCollector:
 
         for line in terminal_lines(self.result, self.target, operations=self.operation_stats):
             terminalreporter.write_line(line)
+
+
+def _controller_target(config: pytest.Config) -> Target:
+    """Under pytest-xdist the controller runs no test: describe the target from the settings."""
+    import os
+
+    from conformance.pytest_plugin import settings_from_options
+    from conformance.target import Target
+
+    settings = settings_from_options(config)
+    description = "embedded reference implementation (one per worker)" if settings.embedded else str(settings.base_url)
+    return Target(settings, os.environ.get("CONFORMANCE_RUN_ID", "unknown"), description)
 
 
 def _outcome(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
@@ -112,7 +138,7 @@ def _outcome(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
 
 
 def _rank(outcome: str) -> int:
-    return {PENDING: -1, PASSED: 0, NOT_VERIFIED: 1, KNOWN_DEVIATION: 1, FAILED: 2, TARGET_ERROR: 3}[outcome]
+    return {PENDING: -1, PASSED: 0, FLAKY: 1, NOT_VERIFIED: 1, KNOWN_DEVIATION: 1, FAILED: 2, TARGET_ERROR: 3}[outcome]
 
 
 def _message(report: pytest.TestReport, props: dict[str, Any]) -> str:
