@@ -1,0 +1,47 @@
+"""The generation profiles: ci is reproducible, nightly random and recorded, smoke small."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conformance.config import PROFILES as CONFIG_PROFILES
+from conformance.generation import profiles
+
+
+def test_every_configurable_profile_has_generation_settings() -> None:
+    assert set(profiles.PROFILES) == set(CONFIG_PROFILES)
+
+
+def test_ci_is_derandomized_with_a_fixed_seed_and_no_database(tmp_path: Path) -> None:
+    first = profiles.resolve("ci", None, tmp_path)
+    second = profiles.resolve("ci", None, tmp_path)
+    assert first.seed == second.seed == profiles.CI_SEED
+    assert first.database_dir is None
+    hyp = first.hypothesis_settings("positive")
+    assert hyp.derandomize is True
+    assert hyp.database is None
+    assert hyp.deadline is None
+    assert hyp.max_examples == profiles.PROFILES["ci"].positive_examples
+
+
+def test_nightly_seed_is_random_and_its_database_lives_under_the_report_dir(tmp_path: Path) -> None:
+    seeds = {profiles.resolve("nightly", None, tmp_path).seed for _ in range(5)}
+    assert len(seeds) > 1
+    nightly = profiles.resolve("nightly", None, tmp_path)
+    assert nightly.database_dir == tmp_path / profiles.DATABASE_DIR
+    assert nightly.hypothesis_settings("positive").database is not None
+    assert nightly.profile.time_budget is not None
+    assert str(nightly.seed) in nightly.describe()
+
+
+def test_a_given_seed_overrides_the_profile_seed(tmp_path: Path) -> None:
+    assert profiles.resolve("ci", 1234, tmp_path).seed == 1234
+    assert profiles.resolve("nightly", 99, tmp_path).seed == 99
+
+
+def test_smoke_is_small_and_full_is_larger_than_ci() -> None:
+    smoke, ci, full, nightly = (profiles.PROFILES[n] for n in ("smoke", "ci", "full", "nightly"))
+    assert smoke.positive_examples < ci.positive_examples < full.positive_examples < nightly.positive_examples
+    assert smoke.negative_examples == 0 and not smoke.stateful
+    assert full.stateful and nightly.stateful
+    assert ci.stateful_examples <= 1  # ci runs at most one bounded chain of each kind
