@@ -28,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, metavar="N", help="seed for generated data")
     run.add_argument("--rate-limit", type=float, metavar="N", help="at most N requests per second (fragile targets)")
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="per-request timeout (default 30)")
+    run.add_argument("--operation", action="append", metavar="'METHOD /path'", dest="operations",
+                     help="run only the tests of requirements on this operation (repeatable)")
+    run.add_argument("--area", action="append", choices=("catalog", "core", "credentials", "general"), dest="areas",
+                     help="run only the tests of this area (repeatable)")
     run.add_argument("--deviations", metavar="FILE", help="known deviations of this target (YAML)")
     run.add_argument("--requirement", action="append", metavar="ID", dest="requirements",
                      help="run only the tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
@@ -80,6 +84,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.workers < 1 or (args.max_failures is not None and args.max_failures < 1):
         raise UsageError("--workers and --max-failures take a whole number from 1 up")
     extra = [f"--conformance-requirement={r}" for r in args.requirements or ()]
+    extra += [f"--conformance-operation={o}" for o in args.operations or ()]
+    if args.areas:
+        extra += ["-m", " or ".join(args.areas)]
     if args.workers > 1:
         extra += ["-n", str(args.workers), "--dist", "loadfile"]
     if args.max_failures:

@@ -20,6 +20,7 @@ from conformance.spec.catalog import load_catalog
 from conformance.target import Target, start_target
 
 SUITE_PACKAGE = "conformance."
+AREA_MARKERS = {"catalog": "CAT", "core": "CORE", "credentials": "CRED", "general": "GEN"}  # select with -m
 MAX_ATTACHMENTS = 40  # exchanges attached to one test's Allure result
 _TARGET = pytest.StashKey[Target]()
 _COLLECTOR = pytest.StashKey[ResultCollector]()
@@ -39,11 +40,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-timeout", default=None, help="per-request timeout in seconds")
     group.addoption("--conformance-requirement", action="append", default=[], metavar="ID",
                     help="run only tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
+    group.addoption("--conformance-operation", action="append", default=[], metavar="OPERATION",
+                    help='run only tests of requirements on this operation (repeatable), e.g. "GET /api/core/rbac/roles/"')
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): catalog requirement IDs the test verifies")
     config.addinivalue_line("markers", "smoke: part of the smoke profile")
+    for marker, area in AREA_MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: tests of {area} requirements (added from the IDs)")
     collector = ResultCollector(config)
     config.stash[_COLLECTOR] = collector
     config.pluginmanager.register(collector, "conformance-collector")
@@ -68,20 +73,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if unknown:
             raise pytest.UsageError(f"{item.nodeid} names requirements the catalog lacks: {', '.join(sorted(unknown))}")
         item.user_properties.append(("requirements", " ".join(ids)))
+        for marker, area in AREA_MARKERS.items():
+            if any(rid.startswith(area + "-") for rid in ids):
+                item.add_marker(getattr(pytest.mark, marker))
         _label_for_allure(item, ids)
         _apply_deviations(item, ids, deviations)
     wanted = tuple(config.getoption("conformance_requirement") or ())
+    operations = set(config.getoption("conformance_operation") or ())
+    unknown_ops = operations - set(catalog.operations)
+    if unknown_ops:
+        raise pytest.UsageError(f"unknown operation {sorted(unknown_ops)[0]!r}: `conformance spec` lists them")
+    by_operation = {r.id for r in catalog.requirements.values() if operations & set(r.operations)}
     smoke = settings_from_options(config).profile == "smoke"
-    keep = [i for i in items if not is_suite_item(i) or _selected(i, wanted, smoke)]
+    keep = [i for i in items if not is_suite_item(i) or _selected(i, wanted, by_operation if operations else None,
+                                                                   smoke)]
     if len(keep) != len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        dropped = [i for i in items if i not in keep]
+        config.hook.pytest_deselected(items=dropped)
         items[:] = keep
 
 
-def _selected(item: pytest.Item, wanted: tuple[str, ...], smoke: bool) -> bool:
+def _selected(item: pytest.Item, wanted: tuple[str, ...], by_operation: set[str] | None, smoke: bool) -> bool:
     if smoke and not item.get_closest_marker("smoke"):
         return False
-    return not wanted or any(rid.startswith(w) for rid in requirement_ids(item) for w in wanted)
+    ids = requirement_ids(item)
+    if by_operation is not None and not by_operation & set(ids):
+        return False
+    return not wanted or any(rid.startswith(w) for rid in ids for w in wanted)
 
 
 def _apply_deviations(item: pytest.Item, ids: tuple[str, ...], deviations: tuple[Deviation, ...]) -> None:

@@ -10,6 +10,7 @@ PASSED = "passed"
 FAILED = "failed"
 NOT_VERIFIED = "not verified"
 NOT_COVERED = "not covered"
+NOT_SELECTED = "not selected"
 TARGET_ERROR = "target error"
 KNOWN_DEVIATION = "known deviation"
 FLAKY = "flaky"
@@ -45,6 +46,7 @@ class RunResult:
     """Everything a report needs about a run."""
 
     tests: list[TestRecord] = field(default_factory=list)
+    deselected: set[str] = field(default_factory=set)  # requirement IDs of tests left out by the selection
 
     def counts(self) -> dict[str, int]:
         """How many tests ended each way."""
@@ -76,8 +78,10 @@ class RunResult:
         for test in self.tests:
             for req in test.requirements:
                 by_req.setdefault(req, []).append(test)
-        return [_verdict(req_id, catalog.requirements[req_id].observable, by_req.get(req_id, []))
-                for req_id in catalog.requirements]
+        verdicts = [_verdict(req_id, catalog.requirements[req_id].observable, by_req.get(req_id, []))
+                    for req_id in catalog.requirements]
+        return [RequirementVerdict(v.id, NOT_SELECTED, v.tests, "its tests were left out by the selection")
+                if v.verdict == NOT_COVERED and v.id in self.deselected else v for v in verdicts]
 
 
 def _verdict(req_id: str, observable: str, tests: list[TestRecord]) -> RequirementVerdict:

@@ -81,6 +81,10 @@ class ResultCollector:
             if isinstance(stats, dict) and "operation" in stats:
                 self.operation_stats.append({**stats, "nodeid": report.nodeid})
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.result.deselected.update(rid for mark in item.iter_markers("requirement") for rid in mark.args)
+
     def _scrub(self, text: str) -> str:
         from conformance.redaction import scrub
 

@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from conformance.reporting import history
 
-VERDICTS = ("passed", "failed", "not verified", "not covered", "known deviation", "flaky")
+VERDICTS = ("passed", "failed", "not verified", "not covered", "known deviation", "flaky", "not selected")
 TREND_WIDTH, TREND_HEIGHT = 640, 160
 
 

@@ -9,7 +9,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conformance.results import FAILED, FLAKY, KNOWN_DEVIATION, NOT_COVERED, NOT_VERIFIED, PASSED, RunResult
+from conformance.results import (
+    FAILED,
+    FLAKY,
+    KNOWN_DEVIATION,
+    NOT_COVERED,
+    NOT_SELECTED,
+    NOT_VERIFIED,
+    PASSED,
+    RunResult,
+)
 from conformance.spec.catalog import Catalog, load_catalog
 from conformance.spec.loader import load_contract
 
@@ -19,7 +28,7 @@ if TYPE_CHECKING:
     from conformance.target import Target
 
 SUMMARY_SCHEMA_VERSION = 1
-VERDICTS = (PASSED, FAILED, NOT_VERIFIED, NOT_COVERED, KNOWN_DEVIATION, FLAKY)
+VERDICTS = (PASSED, FAILED, NOT_VERIFIED, NOT_COVERED, KNOWN_DEVIATION, FLAKY, NOT_SELECTED)
 
 
 def suite_version() -> str:
