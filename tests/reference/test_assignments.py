@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import Api, assert_error, assign
+from .conftest import Api, assert_error, assign, history
 
 PA = "/api/catalog/licenses/program/assignment/"
 GA = "/api/catalog/licenses/program/assignment/group/"
@@ -64,6 +64,19 @@ def test_raising_the_count_makes_room(dm: httpx.Client, make_program_license: Ca
     assert_error(assign(dm, license["id"], user_id=101), 400)
     dm.post("/api/catalog/licenses/program/update/", json={"license_id": license["id"], "count": 1})
     assert assign(dm, license["id"], user_id=101).status_code == 200
+
+
+def test_count_cannot_drop_below_the_active_assignments(dm: httpx.Client,
+                                                        make_program_license: Callable[..., Any]) -> None:
+    license = make_program_license(count=3)
+    for user_id in (101, 102):
+        assert assign(dm, license["id"], user_id=user_id).status_code == 200
+    assert_error(dm.post("/api/catalog/licenses/program/update/", json={"license_id": license["id"], "count": 1}), 400)
+    assert dm.get("/api/catalog/licenses/program/").json()["results"][0]["count"] == 3
+    assert len(history(dm, "program", license["id"])) == 1  # the refused update left no record
+    assert assign(dm, license["id"], user_id=102, active=False).status_code == 200
+    assert dm.post("/api/catalog/licenses/program/update/", json={"license_id": license["id"], "count": 1}).json()[
+        "count"] == 1  # one active assignment now
 
 
 def test_inactive_or_expired_license_refuses_new_assignments(
