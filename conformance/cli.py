@@ -85,8 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--workers and --max-failures take a whole number from 1 up")
     extra = [f"--conformance-requirement={r}" for r in args.requirements or ()]
     extra += [f"--conformance-operation={o}" for o in args.operations or ()]
-    if args.areas:
-        extra += ["-m", " or ".join(args.areas)]
+    extra += [f"--conformance-area={a}" for a in args.areas or ()]
     if args.workers > 1:
         extra += ["-n", str(args.workers), "--dist", "loadfile"]
     if args.max_failures:

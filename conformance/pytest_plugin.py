@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -40,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-timeout", default=None, help="per-request timeout in seconds")
     group.addoption("--conformance-requirement", action="append", default=[], metavar="ID",
                     help="run only tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
+    group.addoption("--conformance-area", action="append", default=[], choices=sorted(AREA_MARKERS),
+                    help="run only the tests of this area (repeatable)")
     group.addoption("--conformance-operation", action="append", default=[], metavar="OPERATION",
                     help='run only tests of requirements on this operation (repeatable), e.g. "GET /api/core/rbac/roles/"')
 
@@ -78,28 +81,51 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(getattr(pytest.mark, marker))
         _label_for_allure(item, ids)
         _apply_deviations(item, ids, deviations)
-    wanted = tuple(config.getoption("conformance_requirement") or ())
-    operations = set(config.getoption("conformance_operation") or ())
-    unknown_ops = operations - set(catalog.operations)
-    if unknown_ops:
-        raise pytest.UsageError(f"unknown operation {sorted(unknown_ops)[0]!r}: `conformance spec` lists them")
-    by_operation = {r.id for r in catalog.requirements.values() if operations & set(r.operations)}
-    smoke = settings_from_options(config).profile == "smoke"
-    keep = [i for i in items if not is_suite_item(i) or _selected(i, wanted, by_operation if operations else None,
-                                                                   smoke)]
+    selection = Selection.from_config(config)
+    keep = [i for i in items if not is_suite_item(i) or selection.keeps(i)]
     if len(keep) != len(items):
-        dropped = [i for i in items if i not in keep]
-        config.hook.pytest_deselected(items=dropped)
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
 
 
-def _selected(item: pytest.Item, wanted: tuple[str, ...], by_operation: set[str] | None, smoke: bool) -> bool:
-    if smoke and not item.get_closest_marker("smoke"):
-        return False
-    ids = requirement_ids(item)
-    if by_operation is not None and not by_operation & set(ids):
-        return False
-    return not wanted or any(rid.startswith(w) for rid in ids for w in wanted)
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which tests run: by requirement ID prefix, by operation, by area; smoke keeps the smoke tests only."""
+
+    prefixes: tuple[str, ...] = ()
+    operations: frozenset[str] = frozenset()
+    areas: frozenset[str] = frozenset()
+    smoke: bool = False
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Selection:
+        """The selection the options ask for; unknown operations or areas are usage errors."""
+        catalog = load_catalog()
+        operations = frozenset(config.getoption("conformance_operation") or ())
+        unknown = operations - set(catalog.operations)
+        if unknown:
+            raise pytest.UsageError(f"unknown operation {sorted(unknown)[0]!r}: `conformance spec` lists them")
+        areas = frozenset(AREA_MARKERS[a] for a in config.getoption("conformance_area") or ())
+        return cls(tuple(config.getoption("conformance_requirement") or ()), operations, areas,
+                   settings_from_options(config).profile == "smoke")
+
+    @property
+    def narrowed(self) -> bool:
+        """True when requirements are left out by ID, operation or area."""
+        return bool(self.prefixes or self.operations or self.areas)
+
+    def matches(self, req_id: str) -> bool:
+        """Is this requirement inside the selection?"""
+        req = load_catalog().requirements[req_id]
+        return ((not self.prefixes or req_id.startswith(self.prefixes))
+                and (not self.operations or bool(self.operations & set(req.operations)))
+                and (not self.areas or req.area in self.areas))
+
+    def keeps(self, item: pytest.Item) -> bool:
+        """Does this suite test run?"""
+        if self.smoke and not item.get_closest_marker("smoke"):
+            return False
+        return any(self.matches(rid) for rid in requirement_ids(item))
 
 
 def _apply_deviations(item: pytest.Item, ids: tuple[str, ...], deviations: tuple[Deviation, ...]) -> None:

@@ -81,6 +81,15 @@ class ResultCollector:
             if isinstance(stats, dict) and "operation" in stats:
                 self.operation_stats.append({**stats, "nodeid": report.nodeid})
 
+    def _note_selection(self) -> None:
+        """Requirements outside a narrowed selection are 'not selected' (workers deselect out of our sight)."""
+        from conformance.pytest_plugin import Selection
+        from conformance.spec.catalog import load_catalog
+
+        selection = Selection.from_config(self.config)
+        if selection.narrowed:
+            self.result.deselected.update(r for r in load_catalog().requirements if not selection.matches(r))
+
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
             self.result.deselected.update(rid for mark in item.iter_markers("requirement") for rid in mark.args)
@@ -100,6 +109,7 @@ class ResultCollector:
             return  # a worker: its reports travel to the controller, which writes the summary
         if self.target is None and self.result.tests:
             self.target = _controller_target(self.config)
+        self._note_selection()
         if not self.result.tests or self.target is None:
             return
         from conformance.reporting.summary import write_reports
