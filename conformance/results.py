@@ -14,6 +14,7 @@ NOT_SELECTED = "not selected"
 TARGET_ERROR = "target error"
 KNOWN_DEVIATION = "known deviation"
 FLAKY = "flaky"
+WARNING = "warning"  # a failed test whose requirements are all SHOULD or MAY
 
 
 @dataclass(slots=True)
@@ -50,7 +51,7 @@ class RunResult:
 
     def counts(self) -> dict[str, int]:
         """How many tests ended each way."""
-        out = {PASSED: 0, FAILED: 0, NOT_VERIFIED: 0, TARGET_ERROR: 0, KNOWN_DEVIATION: 0, FLAKY: 0}
+        out = {PASSED: 0, FAILED: 0, WARNING: 0, NOT_VERIFIED: 0, TARGET_ERROR: 0, KNOWN_DEVIATION: 0, FLAKY: 0}
         for test in self.tests:
             out[test.outcome] += 1
         return out
@@ -89,6 +90,8 @@ def _verdict(req_id: str, observable: str, tests: list[TestRecord]) -> Requireme
     outcomes = {t.outcome for t in tests}
     if FAILED in outcomes:
         return RequirementVerdict(req_id, FAILED, names, _first(tests, FAILED))
+    if WARNING in outcomes:
+        return RequirementVerdict(req_id, WARNING, names, _first(tests, WARNING))
     if KNOWN_DEVIATION in outcomes:
         return RequirementVerdict(req_id, KNOWN_DEVIATION, names, _first(tests, KNOWN_DEVIATION))
     if tests and all(t.deviation and t.outcome == PASSED for t in tests):

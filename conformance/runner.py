@@ -108,11 +108,11 @@ def decide(pytest_code: int, result: RunResult | None) -> Outcome:
     if result.failed:
         failed = sum(1 for t in result.tests if t.outcome == "failed")
         return Outcome(EXIT_NON_CONFORMANT, f"non-conformant: {failed} test(s) failed")
-    if not any(t.outcome in ("passed", "known deviation", "flaky") for t in result.tests):
+    if not any(t.outcome in ("passed", "known deviation", "flaky", "warning") for t in result.tests):
         return Outcome(EXIT_USAGE, "nothing could be verified: give the target's keys, fixtures and probe "
                                    "(see conformance.example.toml)")
-    flaky = sum(1 for t in result.tests if t.outcome == "flaky")
-    return Outcome(EXIT_CONFORMANT, "conformant" + (f" ({flaky} flaky test(s): see the report)" if flaky else ""))
+    notes = [f"{n} {what}" for what in ("warning", "flaky") if (n := sum(1 for t in result.tests if t.outcome == what))]
+    return Outcome(EXIT_CONFORMANT, "conformant" + (f" ({', '.join(notes)}: see the report)" if notes else ""))
 
 
 def check_report_dir(report_dir: Path) -> None:

@@ -13,6 +13,7 @@ from conformance.results import (
     NOT_VERIFIED,
     PASSED,
     TARGET_ERROR,
+    WARNING,
     RunResult,
     TestRecord,
 )
@@ -61,6 +62,8 @@ class ResultCollector:
         outcome = _outcome(report, props)
         if outcome == PASSED and record.first_failure:
             outcome = FLAKY
+        if outcome == FAILED and not self._binding(record):
+            outcome = WARNING
         if outcome is not None and _rank(outcome) > _rank(record.outcome):
             record.outcome, record.message = outcome, self._scrub(_message(report, props))
             if outcome == FLAKY:
@@ -80,6 +83,13 @@ class ResultCollector:
                 continue
             if isinstance(stats, dict) and "operation" in stats:
                 self.operation_stats.append({**stats, "nodeid": report.nodeid})
+
+    def _binding(self, record: TestRecord) -> bool:
+        """Does a failure of this test break a MUST? (SHOULD and MAY failures are warnings.)"""
+        from conformance.spec.catalog import load_catalog
+
+        requirements = load_catalog().requirements
+        return any(requirements[r].level == "MUST" for r in record.requirements if r in requirements)
 
     def _note_selection(self) -> None:
         """Requirements outside a narrowed selection are 'not selected' (workers deselect out of our sight)."""
@@ -152,7 +162,8 @@ def _outcome(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
 
 
 def _rank(outcome: str) -> int:
-    return {PENDING: -1, PASSED: 0, FLAKY: 1, NOT_VERIFIED: 1, KNOWN_DEVIATION: 1, FAILED: 2, TARGET_ERROR: 3}[outcome]
+    return {PENDING: -1, PASSED: 0, FLAKY: 1, NOT_VERIFIED: 1, KNOWN_DEVIATION: 1, WARNING: 2, FAILED: 2,
+            TARGET_ERROR: 3}[outcome]
 
 
 def _message(report: pytest.TestReport, props: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from conformance.reporting import history
 
-VERDICTS = ("passed", "failed", "not verified", "not covered", "known deviation", "flaky", "not selected")
+VERDICTS = ("passed", "failed", "warning", "not verified", "not covered", "known deviation", "flaky", "not selected")
 TREND_WIDTH, TREND_HEIGHT = 640, 160
 
 
@@ -19,7 +19,7 @@ def render(summary: dict[str, Any], past: list[dict[str, Any]]) -> str:
                       autoescape=select_autoescape(["html", "j2"]))
     return env.get_template("report.html.j2").render(
         s=summary, verdicts=VERDICTS, areas=_areas(summary), trend=_trend([*past, summary]),
-        failures=[t for t in summary.get("tests", []) if t["outcome"] in ("failed", "target error")],
+        failures=[t for t in summary.get("tests", []) if t["outcome"] in ("failed", "warning", "target error")],
     )
 
 

@@ -17,6 +17,7 @@ from conformance.results import (
     NOT_SELECTED,
     NOT_VERIFIED,
     PASSED,
+    WARNING,
     RunResult,
 )
 from conformance.spec.catalog import Catalog, load_catalog
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from conformance.target import Target
 
 SUMMARY_SCHEMA_VERSION = 1
-VERDICTS = (PASSED, FAILED, NOT_VERIFIED, NOT_COVERED, KNOWN_DEVIATION, FLAKY, NOT_SELECTED)
+VERDICTS = (PASSED, FAILED, WARNING, NOT_VERIFIED, NOT_COVERED, KNOWN_DEVIATION, FLAKY, NOT_SELECTED)
 
 
 def suite_version() -> str:
@@ -93,7 +94,7 @@ def build_summary(result: RunResult, target: Target, catalog: Catalog,
                    .startswith("embedded"), "platform_key": settings.platform_key, "probe": bool(settings.probe_url),
                    "read_only": settings.read_only},
         "profile": settings.profile,
-        "seed": settings.seed,
+        "seed": settings.seed if settings.seed is not None else (operations or [{}])[0].get("seed"),
         "contract": {"version": contract.version, "sha256": _digest(contract.path)},
         "catalog": {"sha256": _digest(catalog.path), "requirements": len(catalog.requirements)},
         "verdict": run_verdict(result),
@@ -138,13 +139,16 @@ def terminal_lines(result: RunResult, target: Target, operations: list[dict[str,
     for v in verdicts:
         row = areas.setdefault(catalog.requirements[v.id].area, dict.fromkeys(VERDICTS, 0))
         row[v.verdict] += 1
+    shown = [v for v in VERDICTS if v in (PASSED, FAILED, NOT_VERIFIED, NOT_COVERED)
+             or any(row[v] for row in areas.values())]
     lines = ["", f"target: {target.description}   profile: {target.settings.profile}   run: {target.run_id}",
-             f"{'area':<6}{'passed':>8}{'failed':>8}{'not verified':>14}{'not covered':>13}"]
+             f"{'area':<6}" + "".join(f"{v:>{len(v) + 2}}" for v in shown)]
     for area, row in sorted(areas.items()):
-        lines.append(f"{area:<6}{row[PASSED]:>8}{row[FAILED]:>8}{row[NOT_VERIFIED]:>14}{row[NOT_COVERED]:>13}")
+        lines.append(f"{area:<6}" + "".join(f"{row[v]:>{len(v) + 2}}" for v in shown))
     for v in verdicts:
-        if v.verdict == FAILED:
-            lines.append(f"FAILED {v.id}: {catalog.requirements[v.id].title} ({v.reason})")
+        if v.verdict in (FAILED, WARNING):
+            level = catalog.requirements[v.id].level
+            lines.append(f"{v.verdict.upper()} {v.id} ({level}): {catalog.requirements[v.id].title} ({v.reason})")
     if operations:
         section = operations_section(operations)
         sent = sum(row["cases"] for row in section.values())

@@ -42,3 +42,13 @@ def test_exit_codes_follow_the_worst_outcome() -> None:
     assert decide(1, RunResult([TestRecord("a", ("R",), FAILED), TestRecord("b", ("R",), TARGET_ERROR)])).code == EXIT_TARGET
     assert decide(5, None).code == EXIT_USAGE
     assert decide(4, None).code == EXIT_USAGE
+
+
+def test_warnings_do_not_make_a_run_non_conformant() -> None:
+    from conformance.results import WARNING
+
+    result = RunResult([TestRecord("a", ("R-A-001",), PASSED), TestRecord("b", ("R-B-001",), WARNING, "soft")])
+    verdicts = {v.id: v.verdict for v in result.verdicts(catalog("R-A-001", "R-B-001"))}
+    assert verdicts == {"R-A-001": PASSED, "R-B-001": WARNING}
+    outcome = decide(0, result)
+    assert outcome.code == EXIT_CONFORMANT and "1 warning" in outcome.reason
