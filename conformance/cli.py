@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve.add_argument("--database", default=":memory:", metavar="PATH",
                        help="SQLite file for the data (default: in memory, lost on exit)")
+    serve.add_argument("--keys-file", default="reference-keys.env", metavar="PATH",
+                       help="where keys not given in CONFORMANCE_*_KEY variables are written (mode 0600)")
     report = commands.add_parser("report", help="compare runs, re-render the HTML report, check a results bundle")
     report.add_argument("--report-dir", default="reports", metavar="DIR", help="where the runs are (default: reports/)")
     report.add_argument("--compare", nargs="*", metavar="RUN",
@@ -103,7 +106,15 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"conformance: error: --port must be between 0 and 65535, got {args.port}", file=sys.stderr)
         return EXIT_USAGE
-    serve(host=args.host, port=args.port, database=args.database)
+    if args.database != ":memory:" and not Path(args.database).resolve().parent.is_dir():
+        raise UsageError(f"--database {args.database}: its folder does not exist; create it or choose another path")
+    try:
+        serve(host=args.host, port=args.port, database=args.database, keys_file=args.keys_file)
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror or exc}): "
+                         "choose another --port or --host") from None
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(f"--database {args.database} cannot be used ({exc}): give a SQLite file or a new path") from None
     return EXIT_CONFORMANT
 
 

@@ -170,20 +170,30 @@ def keys_from_environment(environ: Mapping[str, str] | None = None) -> tuple[Ref
     return ReferenceKeys(**values), made
 
 
+def write_keys_file(path: str, keys: ReferenceKeys, roles: list[str]) -> None:
+    """Write generated keys as export lines to a file only its owner can read."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        for role in roles:
+            handle.write(f"export {KEY_VARIABLES[role]}={getattr(keys, role)}\n")
+    os.chmod(path, 0o600)
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, database: str = ":memory:",
-          keys: ReferenceKeys | None = None) -> None:
+          keys: ReferenceKeys | None = None, keys_file: str = "reference-keys.env") -> None:
     """Run the reference server in the foreground until Ctrl-C.
 
     Without ``keys``, the keys come from the CONFORMANCE_*_KEY environment variables; those not
-    set are generated and printed once on stdout (as ``export`` lines, so a suite run in another
-    shell can use them). Nothing else ever shows a key.
+    set are generated and written to ``keys_file`` (mode 0600, as ``export`` lines a shell can
+    source). No key is ever printed.
     """
     if keys is None:
         keys, generated = keys_from_environment()
         if generated:
-            print("reference keys (generated for this run):", flush=True)
-            for role in generated:
-                print(f"  export {KEY_VARIABLES[role]}={getattr(keys, role)}", flush=True)
+            write_keys_file(keys_file, keys, generated)
+            names = ", ".join(KEY_VARIABLES[role] for role in generated)
+            print(f"generated {names}; they are in {keys_file} (load them with: set -a; . {keys_file}; set +a)",
+                  flush=True)
     app = build_app(database, keys)
     sock = _bind(host, port)
     port = sock.getsockname()[1]
