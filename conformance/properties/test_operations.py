@@ -63,6 +63,7 @@ def test_schema_valid_cases(label: str, pool: Pool, admin_caller: Caller, genera
     operation = operations()[label]
     stats = Stats(label, "positive")
     nodeid = request.node.nodeid
+    unauthenticated: list[int] = []  # cases where the DM admin's 'Api-Token <key>' was refused (GEN-AUTH-004 is MAY)
 
     @generation.hypothesis_settings("positive")
     @seed(generation.seed)
@@ -74,12 +75,13 @@ def test_schema_valid_cases(label: str, pool: Pool, admin_caller: Caller, genera
         response = admin_caller.send(case)
         stats.add(response.status_code)
         body = _json_or_none(response)
+        if response.status_code == 401:
+            unauthenticated.append(response.status_code)
+            return
         if 200 <= response.status_code < 300:
             pool.record_created(label, case, body)
         problems = run_checks(case, response, POSITIVE_CHECKS)
         problems += openapi_core_errors(case, response)
-        if response.status_code == 401:
-            problems.append("the DM admin key sent as 'Api-Token <key>' was refused with 401")
         if 200 <= response.status_code < 300 and label.endswith("/create/") and isinstance(body, dict):
             sent = case.body if isinstance(case.body, dict) else {}
             for name in ("expired", "external_id"):
@@ -98,6 +100,9 @@ def test_schema_valid_cases(label: str, pool: Pool, admin_caller: Caller, genera
         _attach(request, stats, generation)
     if not stats.cases:
         not_verified("the time budget of the profile ran out before this operation was tried")
+    if unauthenticated:
+        not_verified(f"the DM admin key sent as 'Api-Token <key>' was refused with 401 on {len(unauthenticated)} of "
+                     f"{stats.cases} cases (the prefix is not in the vendor documents: GEN-AUTH-004 is MAY)")
 
 
 @pytest.mark.parametrize("label", _params("negative"))
@@ -168,8 +173,7 @@ def test_requests_without_a_valid_key(label: str, pool: Pool, anonymous_caller: 
             problems = []
             if response.status_code not in allowed:
                 problems.append(f"expected {' or '.join(map(str, allowed))}, got {response.status_code}")
-            elif response.status_code == 401 and not (isinstance(body, dict) and isinstance(body.get("detail"), str)):
-                problems.append("the 401 answer is not a JSON object with a string 'detail'")
+            # The body of a 401 (GEN-AUTH-007, SHOULD) is the scenario test_a_401_answer_is_json_with_a_string_detail.
             if problems:
                 raise AssertionError(
                     f"{label}: a request {what} was not refused as documented:\n  - " + "\n  - ".join(problems) +
