@@ -105,7 +105,17 @@ def test_credential_lifecycle(admin: ApiClient, objects: Objects, fixtures: Fixt
     expect_status(admin.get(credentials_path(org, user, f"{entity}-never-made")), 404, why="no such credential")
 
 
-@pytest.mark.requirement("CRED-CRUD-002", "CRED-CRUD-003", "CRED-CRUD-005", "CRED-CRUD-006", "CRED-CRUD-007",
+@pytest.mark.requirement("CRED-CRUD-005")
+def test_a_duplicate_credential_id_is_refused(admin: ApiClient, objects: Objects, fixtures: Fixtures,
+                                              settings: Settings) -> None:
+    """SHOULD: a credential_id already in the org is refused (implied by retrieval by entity_id; not stated)."""
+    org, user = settings.org, _user(fixtures)
+    held = _answer(_create(admin, objects, org, user, _full_body(objects)), "Created", 200, 201)
+    expect_refused(_create(admin, objects, org, user, {**_full_body(objects), "credential_id": held["credential_id"]}),
+                   "the credential_id already exists in the org")
+
+
+@pytest.mark.requirement("CRED-CRUD-002", "CRED-CRUD-003", "CRED-CRUD-006", "CRED-CRUD-007",
                          "CRED-CRUD-011", "CRED-CRUD-013", "CRED-LIST-010")
 def test_credential_refusals(admin: ApiClient, objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
     org, user = settings.org, _user(fixtures)
@@ -123,8 +133,6 @@ def test_credential_refusals(admin: ApiClient, objects: Objects, fixtures: Fixtu
         if exchange.status != 400:
             assert credential_of(exchange.json()).get("name") == lacking["name"], \
                 f"an accepted body lacking {label} must create the credential named in it"
-    expect_refused(_create(admin, objects, org, user, {**_full_body(objects), "credential_id": held["credential_id"]}),
-                   "the credential_id already exists in the org")
     for label, wrong in (("a number as name", {"name": 12345}), ("a string as revoked", {"revoked": "perhaps"}),
                          ("a list as description", {"description": ["not", "a", "string"]})):
         expect_refused(_create(admin, objects, org, user, {**_full_body(objects), **wrong}), f"invalid data: {label}")
