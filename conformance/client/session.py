@@ -170,18 +170,22 @@ class ApiClient:
         return f"ApiClient(role={self.role!r})"
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json_body: Any = None, headers: Mapping[str, str] | None = None) -> Exchange:
-        """Send one request and keep the evidence (with the key masked)."""
+                json_body: Any = None, headers: Mapping[str, str] | None = None,
+                raw_body: bytes | None = None) -> Exchange:
+        """Send one request and keep the evidence (with the key masked); `raw_body` sends bytes as they are."""
         sent_headers = dict(headers or {})
         if self._key is not None and "Authorization" not in sent_headers:
             sent_headers["Authorization"] = f"Api-Token {self._key.reveal()}"
+        if raw_body is not None:
+            sent_headers.setdefault("Content-Type", "application/json")
         request = self._wire.http.build_request(method, path, params=_clean(params), json=json_body,
-                                                headers=sent_headers)
+                                                content=raw_body, headers=sent_headers)
         started = time.perf_counter()
         response = self._wire.send(request)
         exchange = Exchange(
             method=method, url=str(request.url), request_headers=redact_headers(request.headers),
-            request_body=json_body, status=response.status_code, response_headers=dict(response.headers),
+            request_body=json_body if raw_body is None else raw_body.decode("utf-8", "replace"),
+            status=response.status_code, response_headers=dict(response.headers),
             text=response.text, elapsed=time.perf_counter() - started, key_variable=self._key_variable,
         )
         for observe in self._wire.observers:
