@@ -391,6 +391,8 @@ class Store:
         """Load the deterministic fixtures (only into an empty store)."""
         now = self.now()
         with self.transaction():
+            if not self.is_empty():  # another process seeded the same file first
+                return
             for p in fixtures.PLATFORMS:
                 self._insert("platforms", {"id": p["id"], "key": p["key"], "org": p["org"], "name": p["name"]})
             for u in fixtures.USERS:
