@@ -79,7 +79,7 @@ def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str
             f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2", "-o", "junit_suite_name=ibl-conformance",
             f"--alluredir={report_dir / 'allure-results'}", "--clean-alluredir",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            "-q" if not quiet else "-qq", "-rfE", "--pyargs", *SUITE_PACKAGES]
+            "-q" if not quiet else "-qq", "-rfE", "--tb=short", "--pyargs", *SUITE_PACKAGES]
     if config_file:
         args.append(f"--conformance-config={config_file}")
     for name, value in overrides.items():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conformance.reference.server import ReferenceServer
+from conformance.spec.catalog import load_catalog
 from tests.faults.registry import all_faults
 from tests.integration.conftest import run_cli, write_target_config
 
@@ -26,14 +27,15 @@ def test_fault_is_caught(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
                        *selection, report_dir=tmp_path / "out", env=env)
     finally:
         server.stop()
-    assert done.code == 1, f"the run did not fail (exit {done.code}):\n{done.stdout}\n{done.stderr}"
-    assert done.verdict_of(fault.violates) == "failed", \
-        f"{fault.violates} is {done.verdict_of(fault.violates)!r}, not failed:\n{done.stdout}"
+    binding = load_catalog().requirements[fault.violates].level == "MUST"
+    expected = "failed" if binding else "warning"  # a broken SHOULD or MAY is reported, as a warning
+    assert done.verdict_of(fault.violates) == expected, \
+        f"{fault.violates} is {done.verdict_of(fault.violates)!r}, not {expected}:\n{done.stdout}\n{done.stderr}"
+    if binding:
+        assert done.code == 1, f"the run did not fail (exit {done.code}):\n{done.stdout}\n{done.stderr}"
 
 
 def test_every_fault_names_a_catalog_requirement() -> None:
-    from conformance.spec.catalog import load_catalog
-
     catalog = load_catalog()
     unknown = {f.name: f.violates for f in FAULTS.values() if f.violates not in catalog}
     assert not unknown, f"faults naming unknown requirements: {unknown}"
