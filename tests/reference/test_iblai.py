@@ -1,4 +1,4 @@
-"""The vendor's published Python client (strict pydantic models) against a running reference.
+"""The vendor's published Python client (strict pydantic models) against `conformance serve`.
 
 The client (4.202.2) hands back the raw HTTP response; each answer is parsed here with the client's
 own models (``Model.from_json``), so a field missing, mistyped or null where the published schema
@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
+import subprocess
 import sys
+import time
 import types
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,7 +26,8 @@ from typing import Any, TypeVar
 import pytest
 
 from conformance.reference import fixtures as fx
-from conformance.reference.server import ReferenceServer
+from conformance.reference.app import ReferenceKeys
+from conformance.reference.server import KEY_VARIABLES
 
 
 def _load_iblai() -> SimpleNamespace:
@@ -35,7 +39,7 @@ def _load_iblai() -> SimpleNamespace:
     """
     spec = importlib.util.find_spec("iblai")
     if spec is None or spec.origin is None:
-        pytest.skip("the iblai client is not installed", allow_module_level=True)
+        pytest.fail("the iblai client is not installed: python -m pip install -e '.[test]'", pytrace=False)
     if "iblai" in sys.modules:  # already imported for real: use it
         import iblai.models as models
         from iblai.api.catalog_api import CatalogApi
@@ -117,13 +121,28 @@ def status_of(response: Any) -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    with ReferenceServer() as server:
-        yield server
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """`conformance serve` in its own process, keys handed over in the environment, as a user would run it."""
+    keys = ReferenceKeys.generate()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+    env.update({variable: getattr(keys, role) for role, variable in KEY_VARIABLES.items()})
+    folder = tmp_path_factory.mktemp("served")
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "serve", "--port", "0", "--database",
+                             str(folder / "ref.sqlite")], cwd=folder, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        banner, deadline = "", time.monotonic() + 30
+        while "http://" not in banner and proc.poll() is None and time.monotonic() < deadline:
+            banner += proc.stdout.readline() if proc.stdout else ""
+        assert "http://" in banner, f"conformance serve did not start: {banner}"
+        yield SimpleNamespace(base_url=banner[banner.index("http://"):].split()[0], keys=keys)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
 
 
 @pytest.fixture(scope="module")
-def catalog(server: ReferenceServer) -> Iterator[CatalogApi]:
+def catalog(server: SimpleNamespace) -> Iterator[CatalogApi]:
     client = get_platform_api_client(host=server.base_url, key=server.keys.dm_admin)
     yield CatalogApi(client)
     client.close() if hasattr(client, "close") else None
@@ -202,7 +221,7 @@ def test_suggestions(catalog: CatalogApi) -> None:
     assert status_of(catalog.catalog_suggestions_program_manage_group_destroy("alpha", group.id)) == 200
 
 
-def test_rbac_answers_match_the_published_schema(server: ReferenceServer) -> None:
+def test_rbac_answers_match_the_published_schema(server: SimpleNamespace) -> None:
     client = get_platform_api_client(host=server.base_url, key=server.keys.platform_admin)
     core = CoreApi(client)
     roles = core.core_rbac_roles_list(platform_key="alpha")
@@ -215,3 +234,26 @@ def test_rbac_answers_match_the_published_schema(server: ReferenceServer) -> Non
             item["platform_key"] = "alpha"     # what the generated model wrongly requires
         parsed = model.from_dict(body)
         assert parsed is not None and parsed.count == len(parsed.results)
+
+
+def test_policy_update_through_the_client(server: SimpleNamespace) -> None:
+    """The client's PATCH of a policy reaches the reference and the answer carries the change."""
+    import httpx
+
+    headers = {"Authorization": f"Api-Token {server.keys.platform_admin}"}
+    created = httpx.post(f"{server.base_url}/api/core/rbac/policies/", headers=headers,
+                         json={"name": "via-client", "resources": ["/platforms/1/x"], "role_id": fx.ROLE_IDS[0],
+                               "platform_key": fx.PLATFORM_KEY})
+    assert created.status_code == 201, created.text
+    policy_id = created.json()["id"]
+    patched_model = importlib.import_module("iblai.models.patched_rbac_policy").PatchedRbacPolicy
+    core = CoreApi(get_platform_api_client(host=server.base_url, key=server.keys.platform_admin))
+    raw = core.core_rbac_policies_partial_update(policy_id, patched_model(name="renamed-via-client",
+                                                                          resources=["/platforms/1/y"]))
+    assert raw.status == 200, raw.data
+    body = json.loads(raw.data)
+    assert body["name"] == "renamed-via-client" and body["resources"] == ["/platforms/1/y"]
+    assert "role_id" not in body and "platform_key" not in body  # write-only in the published document
+    gone = httpx.delete(f"{server.base_url}/api/core/rbac/policies/{policy_id}/", headers=headers,
+                        params={"platform_key": fx.PLATFORM_KEY})
+    assert gone.status_code == 204
