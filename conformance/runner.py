@@ -44,11 +44,22 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
         preflight(settings)
     os.environ.setdefault("CONFORMANCE_RUN_ID", secrets.token_hex(4))
     grabber = _ResultGrabber()
+    live = sys.stdout.isatty() and not quiet
+    plugins: list[object] = [grabber]
+    args = pytest_args(settings, config_file, overrides, quiet, live) + list(extra_args)
+    if live:  # one live progress line instead of pytest's dots; the closing lines are printed below
+        from conformance.reporting.progress import LiveProgress
+
+        plugins.append(LiveProgress())
+        args += ["-p", "no:terminal"]
     previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up like Ctrl-C does
     try:
-        code = pytest.main(pytest_args(settings, config_file, overrides, quiet) + list(extra_args), plugins=[grabber])
+        code = pytest.main(args, plugins=plugins)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if live:
+        for line in grabber.closing_lines():
+            print(line)
     if grabber.summary_path is not None:
         derive_reports(settings.report_dir, grabber.summary_path)
     scrub_reports(settings.report_dir, grabber.keys)
@@ -72,14 +83,17 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str, Any], quiet: bool) -> list[str]:
+def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str, Any], quiet: bool,
+                live: bool = False) -> list[str]:
     """The pytest command line for the packaged suite."""
     report_dir = settings.report_dir
     args = ["-c", str(Path(__file__).with_name("suite.ini")), "--rootdir", str(Path.cwd()),
             f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2", "-o", "junit_suite_name=ibl-conformance",
             f"--alluredir={report_dir / 'allure-results'}", "--clean-alluredir",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            "-q" if not quiet else "-qq", "-rfE", "--tb=short", "--pyargs", *SUITE_PACKAGES]
+            "--pyargs", *SUITE_PACKAGES]
+    if not live:
+        args += ["-q" if not quiet else "-qq", "-rfE", "--tb=short"]
     if config_file:
         args.append(f"--conformance-config={config_file}")
     for name, value in overrides.items():
@@ -170,11 +184,28 @@ class _ResultGrabber:
         self.result: RunResult | None = None
         self.keys: list[str] = []
         self.summary_path: Path | None = None
+        self._collector: Any = None
+
+    def closing_lines(self) -> list[str]:
+        """Failures with their first lines, then the per-area table (for runs without pytest's terminal)."""
+        if self._collector is None or self._collector.target is None or self.result is None:
+            return []
+        from conformance.reporting.summary import terminal_lines
+
+        lines = []
+        for test in self.result.tests:
+            if test.outcome in ("failed", "warning", "target error", "flaky"):
+                message = test.message.splitlines()
+                lines.append(f"{test.outcome.upper()} {test.nodeid}: {message[0] if message else ''}")
+                lines += [f"    {m.strip()}" for m in message[1:] if m.strip().startswith(("reproduce:", "received:"))]
+        return lines + terminal_lines(self.result, self._collector.target,
+                                      operations=getattr(self._collector, "operation_stats", None))
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         from conformance.pytest_plugin import collector_of
 
         collector = collector_of(config)
+        self._collector = collector
         self.result = collector.result
         self.summary_path = getattr(collector, "written", None)
         if collector.target is not None:
