@@ -1,6 +1,6 @@
 """Time a whole `conformance run --profile ci` against the embedded reference (not a test).
 
-    python benchmarks/ci_profile.py [--report-dir DIR]
+    python benchmarks/ci_profile.py [--report-dir DIR] [--max-wait SECONDS]
 
 Prints the wall time, the number of generated requests (counted by the property tests and written to
 summary.json's `operations` section; the embedded reference and its probe stop with the run) and the
@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import load1, machine, wait_for_quiet
+
 BUDGET_SECONDS = 60.0
 MIN_SHARE = 0.5
 
@@ -24,8 +26,11 @@ MIN_SHARE = 0.5
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--report-dir", default="/tmp/conformance-ci-benchmark")
+    parser.add_argument("--max-wait", type=float, default=1200.0, help="seconds to wait for a quiet machine")
     args = parser.parse_args()
     report_dir = Path(args.report_dir)
+    print(f"machine: {machine()}")
+    load = wait_for_quiet(max_wait=args.max_wait)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "conformance", "run", "--profile", "ci", "--report-dir",
                            str(report_dir)], capture_output=True, text=True, check=False)
@@ -37,7 +42,8 @@ def main() -> int:
     for test in summary["tests"]:
         part = "properties" if test["nodeid"].startswith(("test_operations.py", "test_stateful.py")) else "scenarios"
         durations[part] += test["duration"]
-    print(f"exit {done.returncode}; wall time {wall:.1f}s (budget {BUDGET_SECONDS:.0f}s)")
+    print(f"exit {done.returncode}; wall time {wall:.1f}s (budget {BUDGET_SECONDS:.0f}s); "
+          f"1-min load before {load:.2f}, after {load1():.2f}")
     print(f"test time: properties {durations['properties']:.1f}s, scenarios {durations['scenarios']:.1f}s")
     print(f"generated requests: {generated} over {len(operations)} operations; tests: {summary['counts']['tests']}")
     low = []
