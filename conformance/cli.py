@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, metavar="N", help="seed for generated data")
     run.add_argument("--rate-limit", type=float, metavar="N", help="at most N requests per second (fragile targets)")
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="per-request timeout (default 30)")
+    run.add_argument("--time-budget", type=float, metavar="SECONDS",
+                     help="time for the generated tests (default: the profile's; nightly 1800)")
     run.add_argument("--operation", action="append", metavar="'METHOD /path'", dest="operations",
                      help="run only the tests of requirements on this operation (repeatable)")
     run.add_argument("--area", action="append", choices=("catalog", "core", "credentials", "general"), dest="areas",
@@ -82,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides = {"base_url": args.base_url, "profile": args.profile, "report_dir": args.report_dir,
                  "read_only": args.read_only, "seed": args.seed, "rate_limit": args.rate_limit,
-                 "timeout": args.timeout, "deviations": args.deviations}
+                 "timeout": args.timeout, "deviations": args.deviations, "time_budget": args.time_budget}
     settings = load_settings(args.config, overrides=overrides)
     if args.workers < 1 or (args.max_failures is not None and args.max_failures < 1):
         raise UsageError("--workers and --max-failures take a whole number from 1 up")

@@ -33,7 +33,7 @@ _SECTIONS: dict[str, set[str]] = {
     "target": {"base_url", "platform_key", "platform_org", "other_platform_key", "probe_url"},
     "keys": set(ROLES),
     "fixtures": {"user_ids", "group_ids", "program_keys", "role_ids", "internal_policy_ids"},
-    "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit", "deviations"},
+    "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit", "deviations", "time_budget"},
 }
 # Environment variables that override one setting each: name -> (section, key).
 ENV_OVERRIDES = {
@@ -49,6 +49,7 @@ ENV_OVERRIDES = {
     "CONFORMANCE_TIMEOUT": ("run", "timeout"),
     "CONFORMANCE_RATE_LIMIT": ("run", "rate_limit"),
     "CONFORMANCE_DEVIATIONS": ("run", "deviations"),
+    "CONFORMANCE_TIME_BUDGET": ("run", "time_budget"),
 }
 
 
@@ -100,6 +101,7 @@ class Settings:
     timeout: float = 30.0
     rate_limit: float | None = None  # requests per second; None: as fast as the target answers
     deviations: tuple[Deviation, ...] = ()
+    time_budget: float | None = None  # seconds for the generated tests (None: the profile's own)
     config_file: Path | None = None
 
     @property
@@ -188,6 +190,8 @@ def _build(merged: dict[str, dict[str, Any]], env: Mapping[str, str], path: Path
         rate_limit=None if run.get("rate_limit") in (None, "") else _positive_float(run["rate_limit"],
                                                                                    f"{where}: run.rate_limit"),
         deviations=_deviations(run.get("deviations"), path),
+        time_budget=None if run.get("time_budget") in (None, "") else _positive_float(run["time_budget"],
+                                                                                     f"{where}: run.time_budget"),
         config_file=path,
     )
 

@@ -37,6 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="send only safe methods")
     group.addoption("--conformance-seed", default=None, help="seed for generated data")
     group.addoption("--conformance-deviations", default=None, help="known deviations file (YAML)")
+    group.addoption("--conformance-time-budget", default=None, help="seconds for the generated tests")
     group.addoption("--conformance-rate-limit", default=None, help="at most N requests per second")
     group.addoption("--conformance-timeout", default=None, help="per-request timeout in seconds")
     group.addoption("--conformance-requirement", action="append", default=[], metavar="ID",
@@ -202,6 +203,7 @@ def settings_from_options(config: pytest.Config) -> Settings:
                 "rate_limit": config.getoption("conformance_rate_limit"),
                 "timeout": config.getoption("conformance_timeout"),
                 "deviations": config.getoption("conformance_deviations"),
+                "time_budget": config.getoption("conformance_time_budget"),
             },
         )
     except ConformanceToolError as exc:

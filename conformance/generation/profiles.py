@@ -14,7 +14,7 @@ passing the seed it printed).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity
@@ -80,9 +80,11 @@ class Generation:
         return f"profile {self.profile.name}, hypothesis seed {self.seed}"
 
 
-def resolve(profile_name: str, seed: int | None, report_dir: Path) -> Generation:
-    """The generation of a run: the profile's settings, with `seed` (when given) as its seed."""
+def resolve(profile_name: str, seed: int | None, report_dir: Path, time_budget: float | None = None) -> Generation:
+    """The generation of a run: the profile's settings, with `seed` and `time_budget` (when given) as its own."""
     profile = PROFILES[profile_name]
+    if time_budget is not None:
+        profile = replace(profile, time_budget=time_budget)
     if seed is None:
         seed = profile.fixed_seed if profile.fixed_seed is not None else secrets.randbits(32)
     database_dir = Path(report_dir) / DATABASE_DIR if profile.database else None

@@ -24,7 +24,7 @@ profiles.register_profiles()
 def generation(conformance_settings: Settings, request: pytest.FixtureRequest) -> profiles.Generation:
     """The run's generation profile and seed (printed, so a nightly failure can be replayed)."""
     resolved = profiles.resolve(conformance_settings.profile, conformance_settings.seed,
-                                conformance_settings.report_dir)
+                                conformance_settings.report_dir, conformance_settings.time_budget)
     hypothesis_settings.load_profile(f"conformance-{resolved.profile.name}")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
