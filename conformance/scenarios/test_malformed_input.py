@@ -84,8 +84,8 @@ def test_a_body_that_is_not_json_is_refused(operation: str, objects: Objects) ->
     _refused_and_unchanged(prepared, exchange, before, "the body is not valid JSON")
 
 
-@pytest.mark.requirement("GEN-STATUS-004")
-@pytest.mark.parametrize("operation", _ops("GEN-STATUS-004"))
+@pytest.mark.parametrize("operation", [pytest.param(op, marks=pytest.mark.requirement(req))
+                                       for req in ("GEN-STATUS-004", "GEN-STATUS-008") for op in _ops(req)])
 def test_a_query_parameter_of_the_wrong_type_is_refused(operation: str, objects: Objects) -> None:
     found = _typed_query_param(operation)
     if found is None:
