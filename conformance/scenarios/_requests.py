@@ -118,8 +118,8 @@ def refusal(caller: str, op: str) -> tuple[tuple[int, ...], tuple[str, ...]] | N
         return (403,), ("CAT-ACL-007",)
     if op in ASSIGNMENT_OPS:
         return HIDDEN, ("CAT-ACL-010", "CAT-ACL-017")
-    if op in SUGGESTION_OPS:
-        return (403,), ("CAT-ACL-014", "CAT-ACL-017")
+    if op in SUGGESTION_OPS:  # (CAT-ACL-017, SHOULD, has its own test: this one is CAT-ACL-014, MUST)
+        return (403,), ("CAT-ACL-014",)
     if op in CREDENTIAL_OPS:
         return (403,), ("CRED-ACL-003",)
     if op in RBAC_LISTS:
@@ -139,14 +139,15 @@ def allowance(caller: str, op: str) -> tuple[str, ...] | None:
             if op in ops:
                 return (rid,)
         raise AssertionError(op)
-    ids = ["GEN-AUTH-004"]
+    ids: list[str] = []
     for ops, rid in (((PROGRAM_LICENSE_LIST,), "CAT-ACL-005"), (SUGGESTION_OPS, "CAT-ACL-012"),
                      (CREDENTIAL_OPS, "CRED-ACL-001"), (RBAC_OPS, "CORE-ACL-001")):
         if op in ops:
             ids.append(rid)
     if op in LICENSE_WRITES:
         ids.append(LICENSE_WRITES[op])
-    return tuple(ids)
+    # GEN-AUTH-004 (MAY: the 'Api-Token' prefix) only where no other requirement's verdict rides on the case
+    return tuple(ids) or ("GEN-AUTH-004",)
 
 
 def is_write(operation: str) -> bool:
