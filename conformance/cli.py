@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
                               epilog=EPILOG)
     run.add_argument("--config", metavar="FILE", help="target config (TOML); see conformance.example.toml")
     run.add_argument("--base-url", metavar="URL", help="base URL of the target; overrides the config")
+    run.add_argument("--auth-scheme", metavar="WORD",
+                     help="the word before the key in the Authorization header (default Api-Token; e.g. Api-Key)")
     run.add_argument("--profile", choices=PROFILES, help="smoke | ci | full | nightly (default: ci)")
     run.add_argument("--report-dir", metavar="DIR", help="where reports are written (default: reports/)")
     run.add_argument("--read-only", action="store_true", default=None, help="send only safe (GET) requests")
@@ -82,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from conformance.runner import print_reason, run
 
-    overrides = {"base_url": args.base_url, "profile": args.profile, "report_dir": args.report_dir,
+    overrides = {"base_url": args.base_url, "auth_scheme": args.auth_scheme, "profile": args.profile,
+                 "report_dir": args.report_dir,
                  "read_only": args.read_only, "seed": args.seed, "rate_limit": args.rate_limit,
                  "timeout": args.timeout, "deviations": args.deviations, "time_budget": args.time_budget}
     settings = load_settings(args.config, overrides=overrides)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,7 @@ ROLE_TITLES = {
 }
 
 _SECTIONS: dict[str, set[str]] = {
-    "target": {"base_url", "platform_key", "platform_org", "other_platform_key", "probe_url"},
+    "target": {"base_url", "platform_key", "platform_org", "other_platform_key", "probe_url", "auth_scheme"},
     "keys": set(ROLES),
     "fixtures": {"user_ids", "group_ids", "program_keys", "role_ids", "internal_policy_ids"},
     "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit", "deviations", "time_budget"},
@@ -42,6 +43,7 @@ ENV_OVERRIDES = {
     "CONFORMANCE_PLATFORM_ORG": ("target", "platform_org"),
     "CONFORMANCE_OTHER_PLATFORM_KEY": ("target", "other_platform_key"),
     "CONFORMANCE_PROBE_URL": ("target", "probe_url"),
+    "CONFORMANCE_AUTH_SCHEME": ("target", "auth_scheme"),
     "CONFORMANCE_PROFILE": ("run", "profile"),
     "CONFORMANCE_REPORT_DIR": ("run", "report_dir"),
     "CONFORMANCE_READ_ONLY": ("run", "read_only"),
@@ -92,6 +94,7 @@ class Settings:
     platform_org: str | None = None
     other_platform_key: str | None = None
     probe_url: str | None = None
+    auth_scheme: str = "Api-Token"  # the word before the key in the Authorization header
     keys: Keys = field(default_factory=Keys)
     fixtures: Fixtures = field(default_factory=Fixtures)
     profile: str = "ci"
@@ -180,6 +183,7 @@ def _build(merged: dict[str, dict[str, Any]], env: Mapping[str, str], path: Path
         platform_org=_optional_text(target.get("platform_org"), f"{where}: target.platform_org"),
         other_platform_key=_optional_text(target.get("other_platform_key"), f"{where}: target.other_platform_key"),
         probe_url=_url(target.get("probe_url"), f"{where}: target.probe_url"),
+        auth_scheme=_scheme(target.get("auth_scheme", "Api-Token"), f"{where}: target.auth_scheme"),
         keys=_keys(merged["keys"], env, where),
         fixtures=_fixtures(merged["fixtures"], where),
         profile=_profile(run.get("profile", "ci"), where),
@@ -242,6 +246,12 @@ def _url(value: Any, what: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"{what} must be an http(s) URL like https://staging.example.com, got {value!r}")
     return value.rstrip("/")
+
+
+def _scheme(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9._-]{0,40}", value):
+        raise UsageError(f"{what} must be one word like Api-Token or Api-Key, got {value!r}")
+    return value
 
 
 def _text(value: Any, what: str) -> str:

@@ -32,6 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-config", default=None, help="target config file (TOML)")
     group.addoption("--conformance-base-url", default=None, help="base URL of the target (default: embedded reference)")
     group.addoption("--conformance-profile", default=None, help="smoke | ci | full | nightly")
+    group.addoption("--conformance-auth-scheme", default=None, help="Authorization scheme word (default Api-Token)")
     group.addoption("--conformance-report-dir", default=None, help="where summary.json is written")
     group.addoption("--conformance-read-only", action="store_const", const=True, default=None,
                     help="send only safe methods")
@@ -196,6 +197,7 @@ def settings_from_options(config: pytest.Config) -> Settings:
             config.getoption("conformance_config"),
             overrides={
                 "base_url": config.getoption("conformance_base_url"),
+                "auth_scheme": config.getoption("conformance_auth_scheme"),
                 "profile": config.getoption("conformance_profile"),
                 "report_dir": config.getoption("conformance_report_dir"),
                 "read_only": config.getoption("conformance_read_only"),

@@ -123,6 +123,9 @@ def decide(pytest_code: int, result: RunResult | None) -> Outcome:
         failed = sum(1 for t in result.tests if t.outcome == "failed")
         return Outcome(EXIT_NON_CONFORMANT, f"non-conformant: {failed} test(s) failed")
     if not any(t.outcome in ("passed", "known deviation", "flaky", "warning") for t in result.tests):
+        if any("read-only" in t.message for t in result.tests):
+            return Outcome(EXIT_USAGE, "nothing could be verified: the selected tests all need writes, "
+                                       "which a read-only run does not send")
         return Outcome(EXIT_USAGE, "nothing could be verified: give the target's keys, fixtures and probe "
                                    "(see conformance.example.toml)")
     notes = [f"{n} {what}" for what in ("warning", "flaky") if (n := sum(1 for t in result.tests if t.outcome == what))]

@@ -9,9 +9,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import requests
 import tenacity
 
 from conformance.config import ROLE_TITLES, Settings
@@ -22,6 +23,13 @@ from conformance.verdicts import not_verified
 JSON_BODY_LIMIT = 2000  # characters of a body kept in a failure message
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 GATEWAY_ERRORS = frozenset({502, 503, 504})
+# Failures of either HTTP client the suite uses (httpx for scenarios, requests under schemathesis).
+TIMEOUTS: tuple[type[BaseException], ...] = (httpx.TimeoutException, requests.exceptions.Timeout)
+REDIRECT_LOOPS: tuple[type[BaseException], ...] = (httpx.TooManyRedirects, requests.exceptions.TooManyRedirects)
+BROKEN_CONNECTIONS: tuple[type[BaseException], ...] = (
+    httpx.TransportError, httpx.DecodingError, requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +68,8 @@ class Exchange:
         parts = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
         for name, value in self.request_headers.items():
             if name.lower() == "authorization":
-                value = f"Api-Token ${self.key_variable}" if self.key_variable else value
+                scheme = value.split(" ", 1)[0] if " " in value else "Api-Token"
+                value = f"{scheme} ${self.key_variable}" if self.key_variable else value
                 parts += ["-H", f'"{name}: {value}"']
             elif name.lower() == "content-type":
                 parts += ["-H", shlex.quote(f"{name}: {value}")]
@@ -95,36 +104,42 @@ class Wire:
         self._next_slot = 0.0
         self._lock = threading.Lock()
         self._retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_result(lambda r: r.status_code == 429),
+            retry=tenacity.retry_if_result(lambda r: int(r.status_code) == 429),
             wait=_retry_after(max_retry_wait), stop=tenacity.stop_after_attempt(max_retries + 1),
             retry_error_callback=lambda state: state.outcome.result(), reraise=True,
         )
 
     def send(self, request: httpx.Request) -> httpx.Response:
-        """Send with pacing and 429 retries; transport failures and gateway errors become TargetError."""
-        what = f"{request.method} {request.url.path}"
-        if self.read_only and request.method not in SAFE_METHODS:
-            not_verified(f"needs writes ({what} in a read-only run)")
-        response = self._retrying(self._send_once, request)
-        if response.status_code == 429:
-            raise TargetError(f"{what}: the target kept answering 429 Too Many Requests; try --rate-limit")
-        if response.status_code in GATEWAY_ERRORS:
-            raise TargetError(f"{what}: the target answered {response.status_code} {response.reason_phrase} "
-                              "(a proxy or gateway in front of the API failed)")
-        return response
-
-    def _send_once(self, request: httpx.Request) -> httpx.Response:
-        self._pace()
-        what = f"{request.method} {request.url.path}"
-        try:
+        """Send an httpx request through the guards."""
+        def once() -> httpx.Response:
             response = self.http.send(request, follow_redirects=True)
             response.read()
             return response
-        except httpx.TimeoutException as exc:
+        return self.guarded(request.method, request.url.path, once)
+
+    def guarded(self, method: str, path: str, send_once: Callable[[], R]) -> R:
+        """Run one send (any client's) with pacing, 429 retries, the read-only guard, and target failures
+        (transport errors, gateway errors, endless 429) turned into TargetError."""
+        what = f"{method} {path}"
+        if self.read_only and method.upper() not in SAFE_METHODS:
+            not_verified(f"needs writes ({what} in a read-only run)")
+        response = self._retrying(self._send_once, what, send_once)
+        status = int(response.status_code)  # type: ignore[attr-defined]
+        if status == 429:
+            raise TargetError(f"{what}: the target kept answering 429 Too Many Requests; try --rate-limit")
+        if status in GATEWAY_ERRORS:
+            raise TargetError(f"{what}: the target answered {status} (a proxy or gateway in front of the API failed)")
+        return response
+
+    def _send_once(self, what: str, send_once: Callable[[], R]) -> R:
+        self._pace()
+        try:
+            return send_once()
+        except TIMEOUTS as exc:
             raise TargetError(f"{what}: the target did not answer in time ({exc.__class__.__name__})") from None
-        except httpx.TooManyRedirects:
+        except REDIRECT_LOOPS:
             raise TargetError(f"{what}: the target redirects in a loop") from None
-        except (httpx.TransportError, httpx.DecodingError) as exc:
+        except BROKEN_CONNECTIONS as exc:
             detail = str(exc).splitlines()[0] if str(exc) else "no detail"
             raise TargetError(f"{what}: the target could not be reached ({exc.__class__.__name__}: {detail})") from None
 
@@ -160,9 +175,11 @@ def _retry_after(cap: float) -> Callable[[tenacity.RetryCallState], float]:
 class ApiClient:
     """Requests to the target as one kind of caller (or none)."""
 
-    def __init__(self, wire: Wire, role: str | None, key: Secret | None, key_variable: str | None) -> None:
+    def __init__(self, wire: Wire, role: str | None, key: Secret | None, key_variable: str | None,
+                 scheme: str = "Api-Token") -> None:
         self._wire = wire
         self.role = role
+        self.scheme = scheme
         self._key = key
         self._key_variable = key_variable
 
@@ -175,7 +192,7 @@ class ApiClient:
         """Send one request and keep the evidence (with the key masked); `raw_body` sends bytes as they are."""
         sent_headers = dict(headers or {})
         if self._key is not None and "Authorization" not in sent_headers:
-            sent_headers["Authorization"] = f"Api-Token {self._key.reveal()}"
+            sent_headers["Authorization"] = f"{self.scheme} {self._key.reveal()}"
         if raw_body is not None:
             sent_headers.setdefault("Content-Type", "application/json")
         request = self._wire.http.build_request(method, path, params=_clean(params), json=json_body,
@@ -222,14 +239,14 @@ class Session:
         http = httpx.Client(base_url=settings.base_url, timeout=settings.timeout,
                             max_redirects=10, headers={"User-Agent": "ibl-conformance"})
         self.wire = Wire(http, read_only=settings.read_only, rate_limit=settings.rate_limit)
-        self.anonymous = ApiClient(self.wire, None, None, None)
+        self.anonymous = ApiClient(self.wire, None, None, None, settings.auth_scheme)
 
     def as_role(self, role: str) -> ApiClient | None:
         """A client for one kind of caller, or None when the target gave no key for it."""
         key = self.settings.keys.get(role)
         if key is None:
             return None
-        return ApiClient(self.wire, role, key, self.settings.keys.variables.get(role))
+        return ApiClient(self.wire, role, key, self.settings.keys.variables.get(role), self.settings.auth_scheme)
 
     def close(self) -> None:
         """Close the connection pool."""

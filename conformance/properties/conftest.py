@@ -59,26 +59,27 @@ def pool(conformance_session: Session, conformance_settings: Settings, conforman
 
 
 @pytest.fixture(scope="session")
-def admin_caller(conformance_settings: Settings) -> Iterator[Caller]:
+def admin_caller(conformance_settings: Settings, conformance_session: Session) -> Iterator[Caller]:
     """Sends generated cases with the DM admin key."""
     if conformance_settings.keys.get("dm_admin") is None:
         not_verified(f"needs the DM admin key (set {conformance_settings.keys.variables['dm_admin']})")
-    caller = Caller(conformance_settings, "dm_admin")
+    caller = Caller(conformance_settings, "dm_admin", wire=conformance_session.wire)
     yield caller
     caller.close()
 
 
 @pytest.fixture(scope="session")
-def anonymous_caller(conformance_settings: Settings) -> Iterator[Caller]:
+def anonymous_caller(conformance_settings: Settings, conformance_session: Session) -> Iterator[Caller]:
     """Sends generated cases without any Authorization header."""
-    caller = Caller(conformance_settings, None)
+    caller = Caller(conformance_settings, None, wire=conformance_session.wire)
     yield caller
     caller.close()
 
 
 @pytest.fixture(scope="session")
-def wrong_key_caller(conformance_settings: Settings) -> Iterator[Caller]:
+def wrong_key_caller(conformance_settings: Settings, conformance_session: Session) -> Iterator[Caller]:
     """Sends generated cases with a well-formed key no server issued."""
-    caller = Caller(conformance_settings, None, wrong_key="conformance-unknown-" + secrets.token_hex(12))
+    caller = Caller(conformance_settings, None, wire=conformance_session.wire,
+                    wrong_key="conformance-unknown-" + secrets.token_hex(12))
     yield caller
     caller.close()

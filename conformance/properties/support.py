@@ -32,6 +32,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from conformance.client.ledger import Ledger
 from conformance.client.objects import Objects, credential_of, now_iso
+from conformance.client.session import Wire
 from conformance.config import Settings
 from conformance.generation.profiles import Generation
 from conformance.spec.catalog import load_catalog
@@ -394,24 +395,27 @@ def fill_negative(case: Any, pool: Pool, rnd: random.Random) -> bool:
 class Caller:
     """Sends generated cases to the target with one key (or none, or a wrong one)."""
 
-    def __init__(self, settings: Settings, role: str | None, *, wrong_key: str | None = None) -> None:
+    def __init__(self, settings: Settings, role: str | None, *, wire: Wire, wrong_key: str | None = None) -> None:
         self.base_url = settings.base_url
         self.timeout = settings.timeout
+        self.wire = wire  # pacing, 429 retries, read-only guard, target failures: as for every other request
         self.http = requests.Session()
         self.http.headers["User-Agent"] = "ibl-conformance (generated)"
         key = settings.keys.get(role) if role else None
         self.variable = settings.keys.variables.get(role) if role else None
         self.header: str | None = None
+        scheme = settings.auth_scheme
         if key is not None:
-            self.header = f"Api-Token {key.reveal()}"
+            self.header = f"{scheme} {key.reveal()}"
         elif wrong_key is not None:
-            self.header, self.variable = f"Api-Token {wrong_key}", None
-        self.shown = (f"Api-Token ${self.variable}" if self.variable else
-                      (f"Api-Token {wrong_key}" if wrong_key else None))
+            self.header, self.variable = f"{scheme} {wrong_key}", None
+        self.shown = (f"{scheme} ${self.variable}" if self.variable else
+                      (f"{scheme} {wrong_key}" if wrong_key else None))
 
     def send(self, case: Any) -> Any:
         headers = {"Authorization": self.header} if self.header else {}
-        return case.call(base_url=self.base_url, session=self.http, headers=headers, timeout=self.timeout)
+        return self.wire.guarded(case.method, case.operation.path, lambda: case.call(
+            base_url=self.base_url, session=self.http, headers=headers, timeout=self.timeout))
 
     def curl(self, response: Any) -> str:
         """A curl command that repeats the request; the key is read from its environment variable."""

@@ -69,3 +69,17 @@ def test_missing_config_file_is_named(tmp_path: Path) -> None:
 def test_bad_environment_value_is_reported() -> None:
     with pytest.raises(UsageError, match="unknown profile"):
         load_settings(None, environ={"CONFORMANCE_PROFILE": "fast"})
+
+
+def test_auth_scheme_is_one_word() -> None:
+    assert load_settings(None, environ={"CONFORMANCE_AUTH_SCHEME": "Api-Key"}).auth_scheme == "Api-Key"
+    with pytest.raises(UsageError, match="must be one word"):
+        load_settings(None, environ={"CONFORMANCE_AUTH_SCHEME": "Api Key"})
+
+
+def test_the_sample_config_loads(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[2] / "conformance.example.toml"
+    env = {var: "x" for var in ("CONFORMANCE_DM_ADMIN_KEY", "CONFORMANCE_PLATFORM_ADMIN_KEY",
+                                "CONFORMANCE_OTHER_ADMIN_KEY", "CONFORMANCE_LEARNER_KEY")}
+    settings = load_settings(sample, environ=env)
+    assert settings.base_url == "https://staging.example.com" and settings.fixtures.role_ids == (3,)
