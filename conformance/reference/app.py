@@ -24,7 +24,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class WriteCounter:
-    """Counts every successful (2xx) non-GET API request, for the probe's ``writes``."""
+    """Counts every write request the API receives (refused ones too), for the probe's ``writes``."""
 
     def __init__(self, app: ASGIApp, store: Store) -> None:
         self.app = app
@@ -36,17 +36,8 @@ class WriteCounter:
                 or path == PROBE_PATH or path.startswith(PROBE_PATH + "/")):
             await self.app(scope, receive, send)
             return
-        status = 0
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        await self.app(scope, receive, watch)
-        if 200 <= status < 300:
-            self.store.count_write()
+        self.store.count_write()  # every write request received, refused or not
+        await self.app(scope, receive, send)
 
 
 def build_app(database: str = ":memory:", keys: ReferenceKeys | None = None) -> Starlette:

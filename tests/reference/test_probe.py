@@ -22,19 +22,19 @@ def test_probe_is_dm_admin_only(api: Api) -> None:
     assert api.client("dm_admin", scheme="Api-Key").get(STATE).status_code == 200
 
 
-def test_state_counts_objects_and_successful_writes(dm: httpx.Client, learner: httpx.Client,
+def test_state_counts_objects_and_every_write_request(dm: httpx.Client, learner: httpx.Client,
                                                     make_program_license: Callable[..., Any]) -> None:
     start = dm.get(STATE).json()
     assert start["writes"] == 0
     assert start["objects"]["rbac_policies"] == 2 and start["objects"]["program_licenses"] == 0
     license = make_program_license()                                   # write 1
     assert assign(dm, license["id"], user_id=101).status_code == 200   # write 2
-    assert_error(assign(dm, license["id"], user_id=999), 404)          # refused: not counted
-    assert_error(learner.post("/api/catalog/licenses/program/create/", json={}), 403)
+    assert_error(assign(dm, license["id"], user_id=999), 404)          # write 3 (refused, still received)
+    assert_error(learner.post("/api/catalog/licenses/program/create/", json={}), 403)  # write 4
     dm.get("/api/catalog/licenses/program/")                           # reads are not counted
     dm.head("/api/catalog/licenses/program/")
     state = dm.get(STATE).json()
-    assert state["writes"] == 2
+    assert state["writes"] == 4
     assert state["objects"]["program_licenses"] == 1
     assert state["objects"]["program_license_assignments"] == 1
     assert state["objects"]["license_history"] == 1
