@@ -31,6 +31,7 @@ from conformance.client.objects import (
 )
 from conformance.client.session import ApiClient, Exchange
 from conformance.scenarios.support import expect_status, need, walk_pages
+from conformance.spec.loader import load_contract
 from conformance.verdicts import not_verified
 
 ROLES = "/api/core/rbac/roles/"
@@ -39,44 +40,8 @@ BULK_SUGGESTIONS = SUGGESTIONS + "bulk/"
 CREDENTIALS = "/api/credentials/orgs/{org}/users/{user_id}/"
 CREDENTIAL = "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}"
 
-# The 35 operations of the contract, in its order.
-OPERATIONS: tuple[str, ...] = (
-    "GET /api/catalog/licenses/program/",
-    "POST /api/catalog/licenses/program/create/",
-    "POST /api/catalog/licenses/program/update/",
-    "GET /api/catalog/licenses/program/assignment/",
-    "POST /api/catalog/licenses/program/assignment/",
-    "DELETE /api/catalog/licenses/program/assignment/",
-    "GET /api/catalog/licenses/program/assignment/group/",
-    "POST /api/catalog/licenses/program/assignment/group/",
-    "DELETE /api/catalog/licenses/program/assignment/group/",
-    "GET /api/catalog/licenses/user/",
-    "POST /api/catalog/licenses/user/create/",
-    "POST /api/catalog/licenses/user/update/",
-    "GET /api/catalog/licenses/user/assignment/",
-    "POST /api/catalog/licenses/user/assignment/",
-    "DELETE /api/catalog/licenses/user/assignment/",
-    "GET /api/catalog/suggestions/program/manage/",
-    "POST /api/catalog/suggestions/program/manage/",
-    "DELETE /api/catalog/suggestions/program/manage/",
-    "POST /api/catalog/suggestions/program/manage/bulk/",
-    "GET /api/catalog/suggestions/program/manage/group/",
-    "POST /api/catalog/suggestions/program/manage/group/",
-    "DELETE /api/catalog/suggestions/program/manage/group/",
-    "GET /api/core/rbac/policies/",
-    "POST /api/core/rbac/policies/",
-    "GET /api/core/rbac/policies/{id}/",
-    "PUT /api/core/rbac/policies/{id}/",
-    "PATCH /api/core/rbac/policies/{id}/",
-    "DELETE /api/core/rbac/policies/{id}/",
-    "GET /api/core/rbac/roles/",
-    "GET /api/core/rbac/groups/",
-    "GET /api/credentials/orgs/{org}/users/{user_id}/",
-    "POST /api/credentials/orgs/{org}/users/{user_id}/",
-    "GET /api/credentials/orgs/{org}/users/{user_id}/{entity_id}",
-    "PUT /api/credentials/orgs/{org}/users/{user_id}/{entity_id}",
-    "DELETE /api/credentials/orgs/{org}/users/{user_id}/{entity_id}",
-)
+# The operations of the contract, in its order.
+OPERATIONS: tuple[str, ...] = tuple(load_contract().operations())
 
 LICENSE_WRITES = {
     "POST /api/catalog/licenses/program/create/": "CAT-ACL-001",
