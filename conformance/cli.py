@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--auth-scheme", metavar="WORD",
                      help="the word before the key in the Authorization header (default Api-Token; e.g. Api-Key)")
     run.add_argument("--profile", choices=PROFILES, help="smoke | ci | full | nightly (default: ci)")
+    run.add_argument("--spec", metavar="FILE", help="check against this contract instead of the shipped one")
     run.add_argument("--report-dir", metavar="DIR", help="where reports are written (default: reports/)")
     run.add_argument("--read-only", action="store_true", default=None, help="send only safe (GET) requests")
     run.add_argument("--seed", type=int, metavar="N", help="seed for generated data")
@@ -87,7 +88,8 @@ def _run(args: argparse.Namespace) -> int:
     overrides = {"base_url": args.base_url, "auth_scheme": args.auth_scheme, "profile": args.profile,
                  "report_dir": args.report_dir,
                  "read_only": args.read_only, "seed": args.seed, "rate_limit": args.rate_limit,
-                 "timeout": args.timeout, "deviations": args.deviations, "time_budget": args.time_budget}
+                 "timeout": args.timeout, "deviations": args.deviations, "time_budget": args.time_budget,
+                 "spec": args.spec}
     settings = load_settings(args.config, overrides=overrides)
     if args.workers < 1 or (args.max_failures is not None and args.max_failures < 1):
         raise UsageError("--workers and --max-failures take a whole number from 1 up")

@@ -34,7 +34,7 @@ _SECTIONS: dict[str, set[str]] = {
     "target": {"base_url", "platform_key", "platform_org", "other_platform_key", "probe_url", "auth_scheme"},
     "keys": set(ROLES),
     "fixtures": {"user_ids", "group_ids", "program_keys", "role_ids", "internal_policy_ids"},
-    "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit", "deviations", "time_budget"},
+    "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit", "deviations", "time_budget", "spec"},
 }
 # Environment variables that override one setting each: name -> (section, key).
 ENV_OVERRIDES = {
@@ -52,6 +52,7 @@ ENV_OVERRIDES = {
     "CONFORMANCE_RATE_LIMIT": ("run", "rate_limit"),
     "CONFORMANCE_DEVIATIONS": ("run", "deviations"),
     "CONFORMANCE_TIME_BUDGET": ("run", "time_budget"),
+    "CONFORMANCE_SPEC": ("run", "spec"),
 }
 
 
@@ -105,6 +106,7 @@ class Settings:
     rate_limit: float | None = None  # requests per second; None: as fast as the target answers
     deviations: tuple[Deviation, ...] = ()
     time_budget: float | None = None  # seconds for the generated tests (None: the profile's own)
+    spec: Path | None = None  # another version of the contract (None: the shipped one)
     config_file: Path | None = None
 
     @property
@@ -194,6 +196,7 @@ def _build(merged: dict[str, dict[str, Any]], env: Mapping[str, str], path: Path
         rate_limit=None if run.get("rate_limit") in (None, "") else _positive_float(run["rate_limit"],
                                                                                    f"{where}: run.rate_limit"),
         deviations=_deviations(run.get("deviations"), path),
+        spec=None if run.get("spec") in (None, "") else Path(str(run["spec"])),
         time_budget=None if run.get("time_budget") in (None, "") else _positive_float(run["time_budget"],
                                                                                      f"{where}: run.time_budget"),
         config_file=path,

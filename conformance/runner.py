@@ -18,7 +18,7 @@ from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET
 from conformance.redaction import scrub
 from conformance.results import RunResult
 from conformance.spec.catalog import load_catalog
-from conformance.spec.loader import load_contract
+from conformance.spec.loader import SPEC_VARIABLE, load_contract
 
 PREFLIGHT_PATH = "/api/catalog/licenses/program/"
 PREFLIGHT_TIMEOUT = 15.0
@@ -38,6 +38,9 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
         extra_args: tuple[str, ...] = ()) -> Outcome:
     """Run the suite once; every problem comes back as an Outcome, never as a traceback."""
     check_report_dir(settings.report_dir)
+    if settings.spec is not None:
+        load_contract(settings.spec)  # validated here, exit 2 when it is not a valid contract
+        os.environ[SPEC_VARIABLE] = str(settings.spec.resolve())  # every process of the run uses it
     load_contract()
     load_catalog()
     if not settings.embedded:
@@ -97,7 +100,7 @@ def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str
     if config_file:
         args.append(f"--conformance-config={config_file}")
     for name, value in overrides.items():
-        if value is None or value is False:
+        if value is None or value is False or name == "spec":  # the spec travels in CONFORMANCE_SPEC
             continue
         option = "--conformance-" + name.replace("_", "-")
         args.append(option if value is True else f"{option}={value}")

@@ -20,25 +20,51 @@ LEDGER_NAME = "ledger.jsonl"
 GONE = (200, 202, 204, 404)  # answers that mean the object no longer exists
 
 
-def _delete(path: str, *params: str) -> Callable[[ApiClient, dict[str, Any]], Exchange]:
+def _delete(path: str, *params: str, **extra: Any) -> Callable[[ApiClient, dict[str, Any]], Exchange]:
     def undo(client: ApiClient, entry: dict[str, Any]) -> Exchange:
-        return client.delete(path.format(**entry), params={p: entry[p] for p in params})
+        return client.delete(path.format(**entry), params={**{p: entry[p] for p in params}, **extra})
     return undo
 
 
 def _retire_license(kind: str) -> Callable[[ApiClient, dict[str, Any]], Exchange]:
-    """Licenses have no delete operation: the closest undo is to deactivate them."""
+    """Licenses have no delete operation: the closest undo is to free every seat the run's license holds (all
+    its assignments are the run's own) and deactivate it."""
     def undo(client: ApiClient, entry: dict[str, Any]) -> Exchange:
-        body = {"license_id": entry["license_id"], "active": False, "transaction_id": f"{entry['name']}-retired"}
+        license_id = entry["license_id"]
+        lists = [(f"/api/catalog/licenses/{kind}/assignment/", {})]
+        if kind == "program":
+            lists.insert(0, ("/api/catalog/licenses/program/assignment/group/", {"remove_user_assignments": "true"}))
+        for path, extra in lists:
+            for assignment_id in _all_ids(client, path, license_id):
+                client.delete(path, params={"license_id": license_id, "assignment_id": assignment_id, **extra})
+        body = {"license_id": license_id, "active": False, "transaction_id": f"{entry['name']}-retired"}
         return client.post(f"/api/catalog/licenses/{kind}/update/", body)
     return undo
+
+
+def _all_ids(client: ApiClient, path: str, license_id: int) -> list[Any]:
+    """IDs of every item of a license's list, across pages (bounded)."""
+    ids: list[Any] = []
+    exchange = client.get(path, params={"license_id": license_id, "page_size": 100})
+    for _ in range(100):
+        if exchange.status != 200:
+            break
+        body = exchange.json()
+        ids += [item.get("id") for item in body.get("results", []) if isinstance(item, dict)]
+        link = body.get("next_page", body.get("next"))
+        if not link:
+            break
+        exchange = client.get(link)
+    return ids
 
 
 UNDO: dict[str, Callable[[ApiClient, dict[str, Any]], Exchange]] = {
     "program_license": _retire_license("program"),
     "user_license": _retire_license("user"),
     "program_assignment": _delete("/api/catalog/licenses/program/assignment/", "license_id", "assignment_id"),
-    "group_assignment": _delete("/api/catalog/licenses/program/assignment/group/", "license_id", "assignment_id"),
+    # a group assignment also gave its members assignments: remove those with it
+    "group_assignment": _delete("/api/catalog/licenses/program/assignment/group/", "license_id", "assignment_id",
+                                remove_user_assignments="true"),
     "user_assignment": _delete("/api/catalog/licenses/user/assignment/", "license_id", "assignment_id"),
     "program_suggestion": _delete("/api/catalog/suggestions/program/manage/", "platform_key", "suggestion_id"),
     "group_suggestion": _delete("/api/catalog/suggestions/program/manage/group/", "platform_key", "suggestion_id"),

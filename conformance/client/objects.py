@@ -149,7 +149,7 @@ class Objects:
         body = {"name": self.name("policy"), "resources": [f"/conformance/{self.ledger.run_id}"],
                 "role_id": need(self.settings.fixtures.role_ids, 1, "role_ids")[0], "platform_key": platform, **fields}
         created = self._created((client or self.admin).post(RBAC_POLICIES, body), "RBAC policy", 201, 200)
-        self._record("rbac_policy", policy_id=created["id"], platform_key=platform)
+        self._record("rbac_policy", policy_id=created["id"], platform_key=body["platform_key"])
         return dict(created)
 
     def cleanup(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from conformance.errors import SpecError
 
 CONTRACT_NAME = "ibl-data-manager.yaml"
 CATALOG_NAME = "requirements.yaml"
+SPEC_VARIABLE = "CONFORMANCE_SPEC"
 
 
 def contract_dir() -> Path:
@@ -23,8 +25,9 @@ def contract_dir() -> Path:
 
 
 def default_contract_path() -> Path:
-    """The contract shipped with the suite."""
-    return contract_dir() / CONTRACT_NAME
+    """The contract of this run: the one named by CONFORMANCE_SPEC (--spec), else the one shipped."""
+    chosen = os.environ.get(SPEC_VARIABLE)
+    return Path(chosen) if chosen else contract_dir() / CONTRACT_NAME
 
 
 def default_catalog_path() -> Path:
@@ -66,13 +69,16 @@ class Contract:
         return [f"{m.upper()} {p}" for p, item in self.document.get("paths", {}).items() for m in item if m in methods]
 
 
-@lru_cache(maxsize=8)
 def load_contract(path: Path | None = None) -> Contract:
-    """Read and validate an OpenAPI 3.0 contract."""
+    """Read and validate an OpenAPI 3.0 contract (the run's contract when no path is given)."""
+    return _load_contract(Path(path or default_contract_path()).resolve())
+
+
+@lru_cache(maxsize=8)
+def _load_contract(path: Path) -> Contract:
     from openapi_spec_validator import validate
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-    path = path or default_contract_path()
     document = read_yaml(path, "contract")
     if not isinstance(document, dict) or "openapi" not in document:
         raise SpecError(f"contract {path} is not an OpenAPI document (no 'openapi' field): give an OpenAPI 3.0 file")
