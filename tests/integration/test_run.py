@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 from conformance.reference.server import ReferenceServer
-from tests.integration.conftest import run_cli, write_target_config
+from tests.integration.conftest import KEY_VARIABLES, clean_env, run_cli, write_target_config
 
 NAMED_SCENARIOS = ("CAT-LICUPD-010", "CAT-LICUPD-011", "CAT-SEAT-001", "CAT-SEAT-002", "CAT-SEAT-003",
                    "CORE-RBAC-020", "CORE-RBAC-021", "CORE-RBAC-022")
@@ -20,9 +23,40 @@ def test_run_without_a_target_uses_the_embedded_reference_and_passes(tmp_path: P
     assert summary["counts"]["tests"]["failed"] == 0
     for requirement in NAMED_SCENARIOS:
         assert done.verdict_of(requirement) == "passed", requirement
-    assert (tmp_path / "reports" / "junit.xml").is_file()
+    assert_five_outputs(tmp_path / "reports")
     assert "verdict: conformant" in done.stdout
     assert "conformance: conformant (exit 0)" in done.stdout
+
+
+FIVE_OUTPUTS = ("junit.xml", "summary.json", "report.html", "allure-results", "history")
+
+
+def assert_five_outputs(report_dir: Path) -> None:
+    for name in FIVE_OUTPUTS:
+        path = report_dir / name
+        assert path.exists() and (path.is_file() or any(path.iterdir())), f"{name} is missing from {report_dir}"
+
+
+def test_run_against_conformance_serve_with_the_sample_config(tmp_path: Path) -> None:
+    """As a vendor would: `conformance serve` in one process, `conformance run --config` in another."""
+    sample = Path(__file__).resolve().parents[2] / "conformance.example.toml"
+    env = clean_env({var: f"key-{secrets.token_hex(8)}" for var in KEY_VARIABLES.values()})
+    server = subprocess.Popen([sys.executable, "-m", "conformance", "serve", "--port", "0"], cwd=tmp_path, env=env,
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        banner = server.stdout.readline() if server.stdout else ""
+        url = banner[banner.index("http://"):].split()[0]
+        config = tmp_path / "vendor.toml"
+        config.write_text(sample.read_text().replace("https://staging.example.com", url))
+        done = run_cli("run", "--config", str(config), "--report-dir", str(tmp_path / "out"),
+                       "--requirement", "CAT-SEAT", "--requirement", "CORE-RBAC-02", report_dir=tmp_path / "out",
+                       env=env)
+    finally:
+        server.terminate()
+        server.communicate(timeout=20)
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.verdict_of("CAT-SEAT-003") == "passed" and done.verdict_of("CORE-RBAC-020") == "passed"
+    assert_five_outputs(tmp_path / "out")
 
 
 def test_run_against_a_served_reference_with_a_config(tmp_path: Path, reference: ReferenceServer) -> None:
