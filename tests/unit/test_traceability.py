@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -13,13 +14,26 @@ from conformance.spec.catalog import load_catalog
 SUITE_INI = Path(conformance.__file__).with_name("suite.ini")
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@functools.cache
 def collect() -> subprocess.CompletedProcess[str]:
     """Collect the packaged suite the way `conformance run` does; the plugin refuses unknown or missing IDs."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-c", str(SUITE_INI), "--collect-only", "-q",
-         "--pyargs", "conformance.scenarios", "conformance.properties"],
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "pytest", "-c", str(SUITE_INI), "--collect-only", "-q", "-s",
+         "-p", "tests.unit._print_requirements", "--pyargs", "conformance.scenarios", "conformance.properties"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
+
+
+def collected_requirements() -> dict[str, list[str]]:
+    found = {}
+    for line in collect().stdout.splitlines():
+        if line.startswith("REQUIREMENTS "):
+            ids, _, nodeid = line.removeprefix("REQUIREMENTS ").partition("\t")
+            found[nodeid] = [i for i in ids.split(",") if i]
+    return found
 
 
 def test_every_suite_test_names_known_requirements() -> None:
@@ -27,6 +41,16 @@ def test_every_suite_test_names_known_requirements() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     collected = [line for line in done.stdout.splitlines() if "::" in line]
     assert len(collected) > 50, f"only {len(collected)} conformance tests collected"
+
+
+def test_no_test_mixes_must_with_should_or_may() -> None:
+    """A failure must be attributable: a test naming a MUST fails the run, so it names no SHOULD or MAY
+    (whose failures are only warnings) and the other way round."""
+    levels = {rid: req.level for rid, req in load_catalog().requirements.items()}
+    tests = collected_requirements()
+    assert tests, collect().stdout[-2000:]
+    mixed = {test: ids for test, ids in tests.items() if len({levels[i] == "MUST" for i in ids}) > 1}
+    assert not mixed, f"tests naming MUST and SHOULD/MAY requirements together: {mixed}"
 
 
 def test_the_scenarios_name_only_catalog_ids_in_their_source() -> None:
