@@ -14,7 +14,7 @@ from conformance.scenarios._licenses import assignments, check_usage
 from conformance.scenarios.support import need
 
 
-@pytest.mark.requirement("CAT-SEAT-006", "CAT-SEAT-002")
+@pytest.mark.requirement("CAT-SEAT-006")
 def test_parallel_assignments_never_oversubscribe(objects: Objects, fixtures: Fixtures) -> None:
     users = list(fixtures.user_ids)
     need(fixtures.user_ids, 2, "user_ids")
