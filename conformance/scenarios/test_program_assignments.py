@@ -12,26 +12,36 @@ from conformance.client.session import ApiClient
 from conformance.config import Fixtures, Settings
 from conformance.scenarios._licenses import NO_SUCH_ID, assign_raw, assignments, expect_ok, ids, unassign
 from conformance.scenarios.support import PROGRAM_ASSIGNMENTS, expect_status, need, walk_pages
+from conformance.verdicts import not_verified
 
 
 def _users(items: list[dict[str, Any]]) -> list[Any]:
     return sorted(item.get("user_id") for item in items)
 
 
-@pytest.mark.smoke
-@pytest.mark.requirement("CAT-PASG-003", "CAT-PASG-004", "CAT-PASG-015", "CAT-PASG-016", "CAT-PASG-020")
-def test_assign_by_user_id_email_or_username(objects: Objects, settings: Settings, fixtures: Fixtures) -> None:
-    first, second = need(fixtures.user_ids, 2, "user_ids")
-    platform = settings.platform_key
+@pytest.fixture
+def learned(objects: Objects, fixtures: Fixtures) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The first fixture user assigned (no active/fulfilled/direct sent) to a license of two seats:
+    (the user, the license, the assignment) — the assignment shows the user's email and username."""
+    (first,) = need(fixtures.user_ids, 1, "user_ids")
     learn = objects.program_license(count=2)
-    made = objects.assignment("program", learn["id"], first)
+    return first, learn, objects.assignment("program", learn["id"], first)
+
+
+@pytest.mark.smoke
+@pytest.mark.requirement("CAT-PASG-003", "CAT-PASG-004", "CAT-PASG-015", "CAT-PASG-016")
+def test_assign_by_user_id_or_email(objects: Objects, settings: Settings, fixtures: Fixtures,
+                                    learned: tuple[Any, dict[str, Any], dict[str, Any]]) -> None:
+    first, second = need(fixtures.user_ids, 2, "user_ids")
+    _, learn, made = learned
+    platform = settings.platform_key
     assert made.get("user_id") == first and made.get("license_id") == learn["id"], \
         f"the assignment must be for user {first} on license {learn['id']}: {made!r}"
     assert made.get("active") is True and made.get("fulfilled") is False, \
         f"without active/fulfilled an assignment is active and not fulfilled: {made!r}"
     assert made.get("direct", True) is True, f"without 'direct' an assignment is direct: {made!r}"
     other = objects.assignment("program", learn["id"], second)
-    email, username = made.get("email"), made.get("username")
+    email = made.get("email")
     assert isinstance(email, str) and email, f"the assignment must show the user's email: {made!r}"
 
     by_email = objects.program_license(count=1)
@@ -39,13 +49,22 @@ def test_assign_by_user_id_email_or_username(objects: Objects, settings: Setting
                                                          "platform_key": platform}), "assign by email")
     assert got.get("user_id") == first, f"assigning {email!r} must assign user {first}: {got!r}"
     assert _users(assignments(objects.admin, by_email["id"])) == [first]
-
-    if isinstance(username, str) and username:
-        by_username = objects.program_license(count=1)
-        got = expect_ok(assign_raw(objects, by_username["id"], {"license_id": by_username["id"], "username": username,
-                                                                "platform_key": platform}), "assign by username")
-        assert got.get("user_id") == first, f"assigning username {username!r} must assign user {first}: {got!r}"
     assert other.get("user_id") == second
+
+
+@pytest.mark.requirement("CAT-PASG-020")
+def test_assign_by_username(objects: Objects, settings: Settings,
+                            learned: tuple[Any, dict[str, Any], dict[str, Any]]) -> None:
+    """SHOULD: the username (as the assignment shows it) names the user instead of user_id."""
+    first, _, made = learned
+    username = made.get("username")
+    if not (isinstance(username, str) and username):
+        not_verified(f"the assignment of user {first} shows no username to assign by: {made!r}")
+    by_username = objects.program_license(count=1)
+    got = expect_ok(assign_raw(objects, by_username["id"], {"license_id": by_username["id"], "username": username,
+                                                            "platform_key": settings.platform_key}),
+                    "assign by username")
+    assert got.get("user_id") == first, f"assigning username {username!r} must assign user {first}: {got!r}"
 
 
 @pytest.mark.requirement("CAT-PASG-017")
