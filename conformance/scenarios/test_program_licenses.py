@@ -9,7 +9,7 @@ import pytest
 
 from conformance.client.objects import Objects
 from conformance.client.probe import Probe
-from conformance.client.session import ApiClient
+from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
 from conformance.scenarios._licenses import (
     NO_SUCH_ID,
@@ -53,32 +53,56 @@ def _same_values(shown: dict[str, Any], sent: dict[str, Any], where: str) -> Non
 # ---------------------------------------------------------------------------------------------- create
 
 
-@pytest.mark.smoke
-@pytest.mark.requirement("CAT-LICCRE-001", "CAT-LICCRE-002", "CAT-LICCRE-014", "CAT-LICLIST-001", "CAT-LICLIST-016")
-def test_created_program_license_carries_the_values_sent(admin: ApiClient, objects: Objects, settings: Settings) -> None:
+def _created_with_values(objects: Objects) -> tuple[dict[str, Any], Exchange]:
+    """POST a program license with every value set: (the body sent, the create exchange)."""
     now = datetime.now(UTC).replace(microsecond=0)
     body = license_body(objects, count=7, started=_iso(now - timedelta(days=1)), expired=_iso(now + timedelta(days=30)),
                         active=True, metadata={"conformance": "values", "seats": 7}, source="conformance-source")
-    created = create_license_raw(objects, body)
+    return body, create_license_raw(objects, body)
+
+
+def _created_with_defaults(objects: Objects) -> dict[str, Any]:
+    """A program license created from a complete body without 'active' or 'source' (the create answer)."""
+    body = license_body(objects)
+    assert "active" not in body and "source" not in body
+    return expect_ok(create_license_raw(objects, body), "a complete create body")
+
+
+@pytest.mark.smoke
+@pytest.mark.requirement("CAT-LICCRE-001", "CAT-LICCRE-002", "CAT-LICCRE-014", "CAT-LICLIST-001")
+def test_created_program_license_carries_the_values_sent(admin: ApiClient, objects: Objects, settings: Settings) -> None:
+    body, created = _created_with_values(objects)
     expect_status(created, 200, why="the published document answers 200 to a program license create")
     license_ = created.json()
     _same_values(license_, body, "the create answer")
     assert license_.get("usage_count") == 0, f"a new license has usage_count 0, not {license_.get('usage_count')!r}"
-    assert body["program_key"] in _program_of(license_), \
-        f"the license must name its program {body['program_key']!r} (program_id or program_key): {license_!r}"
 
     listed = the_license(admin, settings, license_)
     _same_values(listed, body, "the license list")
     assert listed.get("usage_count") == 0
+
+
+@pytest.mark.requirement("CAT-LICLIST-016")
+def test_created_program_license_names_its_program(admin: ApiClient, objects: Objects, settings: Settings) -> None:
+    """SHOULD: program_id or program_key names the program, in the create answer and in the list."""
+    body, created = _created_with_values(objects)
+    license_ = expect_ok(created, "a program license create")
+    assert body["program_key"] in _program_of(license_), \
+        f"the license must name its program {body['program_key']!r} (program_id or program_key): {license_!r}"
+    listed = the_license(admin, settings, license_)
     assert body["program_key"] in _program_of(listed), f"the listed license must name its program: {listed!r}"
 
 
-@pytest.mark.requirement("CAT-LICCRE-008", "CAT-LICCRE-009")
-def test_program_license_created_without_active_or_source_is_active_from_api(objects: Objects) -> None:
-    body = license_body(objects)
-    assert "active" not in body and "source" not in body
-    license_ = expect_ok(create_license_raw(objects, body), "a complete create body")
+@pytest.mark.requirement("CAT-LICCRE-008")
+def test_program_license_created_without_active_is_active(objects: Objects) -> None:
+    license_ = _created_with_defaults(objects)
     assert license_.get("active") is True, f"active defaults to true; the license has {license_.get('active')!r}"
+
+
+@pytest.mark.requirement("CAT-LICCRE-009")
+def test_program_license_created_without_source_is_from_api(objects: Objects) -> None:
+    """SHOULD: the published schema's default source "api" (the prose gives none)."""
+    license_ = _created_with_defaults(objects)
     assert license_.get("source") == "api", f"source defaults to 'api'; the license has {license_.get('source')!r}"
 
 
