@@ -117,30 +117,53 @@ def test_count_cannot_drop_below_the_active_assignments(objects: Objects, fixtur
     assert lowered.get("count") == 2
 
 
-@pytest.mark.requirement("CAT-SEAT-007", "CAT-SEAT-008")
+def _user_seats(objects: Objects, license_: dict[str, Any]) -> tuple[list[Any], Any]:
+    """(the users holding an assignment on a user license, sorted; its usage_count, None when not shown)."""
+    listed = walk_pages(objects.admin, USER_ASSIGNMENTS, {"license_id": license_["id"]})
+    shown = the_license(objects.admin, objects.settings, license_, kind="user")
+    return sorted(a.get("user_id") for a in listed), shown.get("usage_count")
+
+
+def _expect_user_holders(users: list[Any], holders: list[Any], step: str) -> None:
+    assert holders == sorted(users), f"{step}: the user assignment list holds {holders}, expected {sorted(users)}"
+
+
+@pytest.mark.requirement("CAT-SEAT-007")
 def test_user_license_seats(objects: Objects, fixtures: Fixtures) -> None:
-    first, second, third = need(fixtures.user_ids, 3, "user_ids")
-    admin, settings = objects.admin, objects.settings
+    """MUST: usage_count (when shown) follows every assign and unassign of a user license."""
+    first, second = need(fixtures.user_ids, 2, "user_ids")
     license_ = objects.user_license(count=2)
 
     def expect_usage(users: list[int], step: str) -> None:
-        listed = list(walk_pages(admin, USER_ASSIGNMENTS, {"license_id": license_["id"]}))
-        assert sorted(a.get("user_id") for a in listed) == sorted(users), \
-            f"{step}: the user assignment list holds {[a.get('user_id') for a in listed]}, expected {sorted(users)}"
-        shown = the_license(admin, settings, license_, kind="user")
-        if "usage_count" in shown:
-            assert shown["usage_count"] == len(users), f"{step}: usage_count {shown['usage_count']} != {len(users)}"
+        holders, usage = _user_seats(objects, license_)
+        _expect_user_holders(users, holders, step)
+        if usage is not None:
+            assert usage == len(users), f"{step}: usage_count {usage} != {len(users)}"
 
     expect_usage([], "a new user license")
     held = objects.assignment("user", license_["id"], first)
     expect_usage([first], "after one assignment")
     objects.assignment("user", license_["id"], second)
     expect_usage([first, second], "after filling the license")
-    expect_client_error(objects.assign("user", license_["id"], third), "every seat of the user license is taken")
-    expect_usage([first, second], "after the refused assignment")
-    expect_status(admin.delete(USER_ASSIGNMENTS, params={"license_id": license_["id"], "assignment_id": held["id"]}),
+    expect_status(objects.admin.delete(USER_ASSIGNMENTS, params={"license_id": license_["id"],
+                                                                 "assignment_id": held["id"]}),
                   200, why="unassigning a user license")
     expect_usage([second], "after unassigning")
+
+
+@pytest.mark.requirement("CAT-SEAT-008")
+def test_user_license_assignment_beyond_count_is_refused(objects: Objects, fixtures: Fixtures) -> None:
+    """SHOULD: with every seat taken another assignment is refused (4xx) and creates nothing; usage_count (when
+    shown) is compared with its value before the refusal, so a miscounting server (CAT-SEAT-007) is not blamed here."""
+    first, second, third = need(fixtures.user_ids, 3, "user_ids")
+    license_ = objects.user_license(count=2)
+    for user in (first, second):
+        objects.assignment("user", license_["id"], user)
+    _, before = _user_seats(objects, license_)
+    expect_client_error(objects.assign("user", license_["id"], third), "every seat of the user license is taken")
+    holders, after = _user_seats(objects, license_)
+    _expect_user_holders([first, second], holders, "after the refused assignment")
+    assert after == before, f"after the refused assignment: usage_count {after} (it was {before} before)"
 
 
 @pytest.mark.requirement("CAT-SEAT-009", "CAT-SEAT-011", "CAT-SEAT-001")
