@@ -90,34 +90,58 @@ def test_user_assignment_by_email(admin: ApiClient, objects: Objects, fixtures: 
     assert [item.get("user_id") for item in _listed(admin, license_["id"])] == [user]
 
 
-@pytest.mark.requirement("CAT-UASG-002", "CAT-UASG-005", "CAT-UASG-006", "CAT-UASG-007", "CAT-UASG-008",
-                         "CAT-UASG-013", "CAT-UASG-014")
-def test_user_assignment_refusals(admin: ApiClient, objects: Objects, fixtures: Fixtures,
-                                  settings: Settings) -> None:
+@pytest.fixture
+def held(objects: Objects, fixtures: Fixtures) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A user license of three seats and the one assignment it holds: (license, assignment)."""
     (user,) = need(fixtures.user_ids, 1, "user_ids")
     license_ = objects.user_license(count=3)
-    held = objects.assignment("user", license_["id"], user)
-    platform = settings.platform_key
+    return license_, objects.assignment("user", license_["id"], user)
 
-    expect_refused(admin.get(USER_ASSIGNMENTS, params={"platform_key": platform}), "license_id is required")
 
-    def post(body: dict[str, Any], params: dict[str, Any], why: str, *statuses: int) -> None:
-        exchange = admin.post(USER_ASSIGNMENTS, {"platform_key": platform, **body}, params=params)
-        if exchange.status in (200, 201) and isinstance(exchange.json(), dict) and "id" in exchange.json():
-            remember(objects, "user_assignment", license_id=exchange.json().get("license_id", license_["id"]),
-                     assignment_id=exchange.json()["id"])
-        expect_refused(exchange, why, *statuses)
+def _refused_post(objects: Objects, license_id: int, body: dict[str, Any], params: dict[str, Any], why: str,
+                  *statuses: int) -> None:
+    """POST a user assignment expected to be refused; whatever the target creates anyway is cleaned up."""
+    exchange = objects.admin.post(USER_ASSIGNMENTS, {"platform_key": objects.settings.platform_key, **body},
+                                  params=params)
+    if exchange.status in (200, 201) and isinstance(exchange.json(), dict) and "id" in exchange.json():
+        remember(objects, "user_assignment", license_id=exchange.json().get("license_id", license_id),
+                 assignment_id=exchange.json()["id"])
+    expect_refused(exchange, why, *statuses)
 
-    post({"user_id": user}, {}, "license_id is required")
-    post({"license_id": license_["id"]}, {"license_id": license_["id"]}, "no user named", 400, 404)
-    post({"license_id": UNKNOWN_ID, "user_id": user}, {"license_id": UNKNOWN_ID}, "the license does not exist", 404)
-    post({"license_id": license_["id"], "user_id": UNKNOWN_ID}, {"license_id": license_["id"]},
-         "the user does not exist", 404)
+
+def _expect_only(admin: ApiClient, license_id: int, assignment: dict[str, Any]) -> None:
+    assert ids_of(every(admin, USER_ASSIGNMENTS, {"license_id": license_id})) == [assignment["id"]], \
+        "refused requests must leave the license's assignments as they were"
+
+
+@pytest.mark.requirement("CAT-UASG-002", "CAT-UASG-005", "CAT-UASG-007", "CAT-UASG-008", "CAT-UASG-013",
+                         "CAT-UASG-014")
+def test_user_assignment_refusals(admin: ApiClient, objects: Objects, fixtures: Fixtures, settings: Settings,
+                                  held: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    license_, assignment = held
+    (user,) = need(fixtures.user_ids, 1, "user_ids")
+
+    expect_refused(admin.get(USER_ASSIGNMENTS, params={"platform_key": settings.platform_key}),
+                   "license_id is required")
+    _refused_post(objects, license_["id"], {"user_id": user}, {}, "license_id is required")
+    _refused_post(objects, license_["id"], {"license_id": UNKNOWN_ID, "user_id": user}, {"license_id": UNKNOWN_ID},
+                  "the license does not exist", 404)
+    _refused_post(objects, license_["id"], {"license_id": license_["id"], "user_id": UNKNOWN_ID},
+                  {"license_id": license_["id"]}, "the user does not exist", 404)
 
     expect_refused(admin.delete(USER_ASSIGNMENTS, params={"license_id": license_["id"]}),
                    "assignment_id is required")
-    expect_refused(admin.delete(USER_ASSIGNMENTS, params={"assignment_id": held["id"]}), "license_id is required")
+    expect_refused(admin.delete(USER_ASSIGNMENTS, params={"assignment_id": assignment["id"]}), "license_id is required")
     expect_status(admin.delete(USER_ASSIGNMENTS, params={"license_id": license_["id"], "assignment_id": UNKNOWN_ID}),
                   404, why="no such assignment")
-    assert ids_of(every(admin, USER_ASSIGNMENTS, {"license_id": license_["id"]})) == [held["id"]], \
-        "refused requests must leave the license's assignments as they were"
+    _expect_only(admin, license_["id"], assignment)
+
+
+@pytest.mark.requirement("CAT-UASG-006")
+def test_user_assignment_naming_no_user_is_refused(admin: ApiClient, objects: Objects,
+                                                   held: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """SHOULD: neither user_id nor email (the schema requires only license_id); 400 or 404 accepted."""
+    license_, assignment = held
+    _refused_post(objects, license_["id"], {"license_id": license_["id"]}, {"license_id": license_["id"]},
+                  "no user named", 400, 404)
+    _expect_only(admin, license_["id"], assignment)
