@@ -206,18 +206,30 @@ def _added(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[di
     return [record for record in after if record.get("id") not in seen]
 
 
-@pytest.mark.requirement("CAT-ULIC-016", "CAT-ULIC-024", "CAT-ULIC-025")
-def test_user_license_history_records(probe: Probe, admin: ApiClient, objects: Objects, run_id: str) -> None:
+def _changes(records: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    """(change_type, transaction_id) of each history record."""
+    return [(r.get("change_type"), r.get("transaction_id")) for r in records]
+
+
+@pytest.mark.requirement("CAT-ULIC-016")
+def test_user_license_create_history_records(probe: Probe, objects: Objects, run_id: str) -> None:
+    """SHOULD: a create writes one record with the change_type sent ("create" when none) and the transaction_id."""
     plain = objects.user_license(count=1, transaction_id=f"conformance-{run_id}-ulic-create")
     records = probe.license_history("user", plain["id"])
-    assert [(r.get("change_type"), r.get("transaction_id")) for r in records] == \
-           [("create", f"conformance-{run_id}-ulic-create")], \
+    assert _changes(records) == [("create", f"conformance-{run_id}-ulic-create")], \
         f"a create must write one record with change_type 'create' and the transaction_id sent; got {records}"
     imported = objects.user_license(count=1, change_type="import")
     records = probe.license_history("user", imported["id"])
-    assert [(r.get("change_type"), r.get("transaction_id")) for r in records] == [("import", None)], \
+    assert _changes(records) == [("import", None)], \
         f"a create must record the change_type sent ('import') and a null transaction_id; got {records}"
 
+
+@pytest.mark.requirement("CAT-ULIC-024", "CAT-ULIC-025")
+def test_user_license_history_records(probe: Probe, admin: ApiClient, objects: Objects, run_id: str) -> None:
+    """MUST: each successful update adds exactly one record carrying its change_type ("update" when none) and
+    transaction_id; a refused update adds none. Records are compared before and after each request, so whatever
+    the create wrote (CAT-ULIC-016, SHOULD) does not count here."""
+    plain = objects.user_license(count=1)
     steps = [({"license_id": plain["id"], "count": 2, "transaction_id": f"conformance-{run_id}-ulic-tx"},
               ("update", f"conformance-{run_id}-ulic-tx")),
              ({"external_id": plain["external_id"], "count": 3, "change_type": "renewal"}, ("renewal", None))]
@@ -226,7 +238,7 @@ def test_user_license_history_records(probe: Probe, admin: ApiClient, objects: O
         expect_status(admin.post(USER_LICENSE_UPDATE, body), 200)
         added = _added(before, probe.license_history("user", plain["id"]))
         assert len(added) == 1, f"one update must add exactly one history record, it added {len(added)}: {body}"
-        got = (added[0].get("change_type"), added[0].get("transaction_id"))
+        (got,) = _changes(added)
         assert got == expected, f"the record must carry (change_type, transaction_id) {expected}, it has {got}"
 
     before = probe.license_history("user", plain["id"])
