@@ -48,7 +48,7 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, report_dir: Path, env: dict[str, str] | None = None, timeout: float = 240) -> Completed:
+def run_cli(*args: str, report_dir: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Completed:
     """`python -m conformance ...` in a subprocess."""
     proc = subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True,
                           env=env if env is not None else clean_env(), timeout=timeout, cwd=report_dir.parent)
