@@ -161,9 +161,12 @@ def _conformance_attachments(request: pytest.FixtureRequest) -> Iterator[None]:
     if not is_suite_item(request.node) or not request.config.getoption("allure_report_dir", None):
         yield
         return
+    import allure
+
     session: Session = request.getfixturevalue("conformance_session")
     seen: list[Any] = []
     session.wire.observers.append(seen.append)
+    session.wire.step = allure.step  # each request is a step of the test in the Allure report
     try:
         yield
     finally:

@@ -7,6 +7,7 @@ import shlex
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -100,6 +101,7 @@ class Wire:
         self.http = http
         self.read_only = read_only
         self.observers: list[Callable[[Exchange], None]] = []  # e.g. the current test's attachment list
+        self.step: Callable[[str], AbstractContextManager[Any]] = lambda title: nullcontext()  # report steps
         self._interval = 1.0 / rate_limit if rate_limit else 0.0
         self._next_slot = 0.0
         self._lock = threading.Lock()
@@ -198,7 +200,8 @@ class ApiClient:
         request = self._wire.http.build_request(method, path, params=_clean(params), json=json_body,
                                                 content=raw_body, headers=sent_headers)
         started = time.perf_counter()
-        response = self._wire.send(request)
+        with self._wire.step(f"{method} {request.url.path}"):
+            response = self._wire.send(request)
         exchange = Exchange(
             method=method, url=str(request.url), request_headers=redact_headers(request.headers),
             request_body=json_body if raw_body is None else raw_body.decode("utf-8", "replace"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import sys
@@ -24,6 +25,11 @@ def test_run_without_a_target_uses_the_embedded_reference_and_passes(tmp_path: P
     for requirement in NAMED_SCENARIOS:
         assert done.verdict_of(requirement) == "passed", requirement
     assert_five_outputs(tmp_path / "reports")
+    results = [json.loads(p.read_text()) for p in (tmp_path / "reports" / "allure-results").glob("*-result.json")]
+    seat = [r for r in results if r["name"] == "test_unassigning_frees_a_seat"]
+    assert seat and seat[0]["steps"] and seat[0]["attachments"], "each request is a step, with its exchange attached"
+    assert {"CAT-SEAT-003"} <= {label["value"] for label in seat[0]["labels"] if label["name"] == "story"}
+    assert (tmp_path / "reports" / "allure-results" / "environment.properties").is_file()
     assert "verdict: conformant" in done.stdout
     assert "conformance: conformant (exit 0)" in done.stdout
 
