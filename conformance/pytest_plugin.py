@@ -248,10 +248,12 @@ def cleanup_client(session: Session) -> ApiClient | None:
 
 
 @pytest.fixture(scope="session")
-def conformance_ledger(conformance_session: Session, conformance_target: Target) -> Iterator[Ledger]:
+def conformance_ledger(conformance_session: Session, conformance_target: Target,
+                       request: pytest.FixtureRequest) -> Iterator[Ledger]:
     """The run's cleanup ledger; leftovers of an interrupted earlier run are cleaned first."""
     settings = conformance_target.settings
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    workerinput = getattr(request.config, "workerinput", None)  # not the environment: a parent may leak it
+    worker = workerinput.get("workerid") if workerinput else None
     name = LEDGER_NAME if worker is None else f"ledger-{worker}.jsonl"
     path = None if settings.embedded else settings.report_dir / name
     client = cleanup_client(conformance_session)

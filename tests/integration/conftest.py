@@ -43,7 +43,7 @@ class Completed:
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment without any CONFORMANCE_* setting, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFORMANCE_", "PYTEST_XDIST_"))}
     env.update(extra or {})
     return env
 
