@@ -157,8 +157,13 @@ def _label_for_allure(item: pytest.Item, ids: tuple[str, ...]) -> None:
 
 @pytest.fixture(autouse=True)
 def _conformance_attachments(request: pytest.FixtureRequest) -> Iterator[None]:
-    """In Allure runs, attach every exchange of a suite test (keys masked) to its result."""
-    if not is_suite_item(request.node) or not request.config.getoption("allure_report_dir", None):
+    """Before the first suite test, the ledger (and with it the cleanup of a killed run's leftovers); in Allure
+    runs, every exchange of a suite test (keys masked) attached to its result."""
+    if not is_suite_item(request.node):
+        yield
+        return
+    request.getfixturevalue("conformance_ledger")
+    if not request.config.getoption("allure_report_dir", None):
         yield
         return
     import allure
@@ -257,7 +262,7 @@ def conformance_ledger(conformance_session: Session, conformance_target: Target,
     name = LEDGER_NAME if worker is None else f"ledger-{worker}.jsonl"
     path = None if settings.embedded else settings.report_dir / name
     client = cleanup_client(conformance_session)
-    if path is not None and client is not None and worker in (None, "gw0"):
+    if path is not None and client is not None and worker in (None, "gw0") and not settings.read_only:
         for old in sorted(settings.report_dir.glob("ledger*.jsonl")):
             leftover = Ledger(old, "earlier-run", load_leftovers(old))
             leftover.undo_all(client)
