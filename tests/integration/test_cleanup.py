@@ -80,15 +80,17 @@ def test_sigterm_mid_run_still_cleans_up(tmp_path: Path, reference: ReferenceSer
     proc = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--config", str(tmp_path / "t.toml"),
                              "--report-dir", str(out), "--rate-limit", "8"], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and deletable(state(reference)["objects"]) == deletable(before):
-        time.sleep(0.2)  # wait until the run has created something
-    assert deletable(state(reference)["objects"]) != deletable(before), "the run never created anything"
+    ledger = out / "ledger.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (ledger.exists() and ledger.read_text().strip()):
+        time.sleep(0.05)  # wait until the run has written down something it created
+    assert ledger.exists() and ledger.read_text().strip(), "the run never created anything"
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stdout + stderr
     assert "interrupted" in stderr
     assert deletable(state(reference)["objects"]) == deletable(before)
+    assert not ledger.exists(), f"entries were left undone: {ledger.read_text() if ledger.exists() else ''}"
 
 
 def test_read_only_run_sends_no_write(tmp_path: Path, reference: ReferenceServer) -> None:
