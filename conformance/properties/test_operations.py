@@ -23,6 +23,7 @@ from conformance.properties.support import (
     fill_negative,
     fill_positive,
     is_rbac,
+    one_reading_accepts,
     openapi_core_errors,
     operation_ids,
     operations,
@@ -123,6 +124,8 @@ def test_schema_violating_cases(label: str, pool: Pool, admin_caller: Caller, ge
         if _over_budget(budget_end):
             return
         if not fill_negative(case, pool, random.Random(pick)) or not violates_contract(case, admin_caller):
+            return
+        if one_reading_accepts(label, case.body):  # a server following that reading may accept it
             return
         response = admin_caller.send(case)
         stats.add(response.status_code)
