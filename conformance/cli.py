@@ -97,7 +97,8 @@ def _run(args: argparse.Namespace) -> int:
     extra += [f"--conformance-operation={o}" for o in args.operations or ()]
     extra += [f"--conformance-area={a}" for a in args.areas or ()]
     if args.workers > 1:
-        extra += ["-n", str(args.workers), "--dist", "loadfile"]
+        # tests, not files, are shared out: the generated tests of one operation kind all live in one module
+        extra += ["-n", str(args.workers), "--dist", "worksteal"]
     if args.max_failures:
         extra.append(f"--maxfail={args.max_failures}")
     if not args.no_replay:

@@ -26,6 +26,9 @@ MAX_ATTACHMENTS = 40  # exchanges attached to one test's Allure result
 _TARGET = pytest.StashKey[Target]()
 _COLLECTOR = pytest.StashKey[ResultCollector]()
 
+# The suite's helper modules get pytest's assertion messages too (its test modules and conftests always do).
+pytest.register_assert_rewrite("conformance.scenarios", "conformance.properties")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "ibl-data-manager conformance suite")

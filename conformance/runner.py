@@ -23,6 +23,11 @@ from conformance.spec.loader import SPEC_VARIABLE, load_contract
 PREFLIGHT_PATH = "/api/catalog/licenses/program/"
 PREFLIGHT_TIMEOUT = 15.0
 SUITE_PACKAGES = ("conformance.scenarios", "conformance.properties")
+# The plugins a run loads, by name, with entry-point autoloading off: whatever other pytest plugins are installed
+# where the suite runs cannot change its behaviour, and pytest does not assertion-rewrite every module of every
+# installed plugin's distribution (schemathesis and hypothesis alone are over 300) in each process of a run.
+SUITE_PLUGINS = ("conformance.pytest_plugin", "allure_pytest.plugin", "pytest_rerunfailures", "xdist.plugin")
+AUTOLOAD_VARIABLE = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 EXIT_INTERRUPTED = 130
 
 
@@ -56,10 +61,16 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
         plugins.append(LiveProgress())
         args += ["-p", "no:terminal"]
     previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up like Ctrl-C does
+    autoload = os.environ.get(AUTOLOAD_VARIABLE)
+    os.environ[AUTOLOAD_VARIABLE] = "1"  # inherited by the workers of a parallel run
     try:
         code = pytest.main(args, plugins=plugins)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if autoload is None:
+            os.environ.pop(AUTOLOAD_VARIABLE, None)
+        else:
+            os.environ[AUTOLOAD_VARIABLE] = autoload
     if live:
         for line in grabber.closing_lines():
             print(line)
@@ -104,8 +115,8 @@ def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str
             continue
         option = "--conformance-" + name.replace("_", "-")
         args.append(option if value is True else f"{option}={value}")
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        args += ["-p", "conformance.pytest_plugin"]
+    for plugin in SUITE_PLUGINS:
+        args += ["-p", plugin]
     return args
 
 

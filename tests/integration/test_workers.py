@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.integration.conftest import run_cli
+from tests.integration.conftest import clean_env, run_cli
 
 SELECTION = ("--requirement", "CAT-SEAT", "--requirement", "CORE-RBAC", "--requirement", "CRED-CRUD")
 
@@ -20,3 +23,29 @@ def test_two_workers_give_the_same_verdicts_as_one(tmp_path: Path) -> None:
     serial, parallel = verdicts(tmp_path, 1), verdicts(tmp_path, 2)
     assert serial == parallel
     assert list(serial.values()).count("passed") > 30
+
+
+def test_a_foreign_pytest_plugin_installed_beside_the_suite_cannot_change_its_verdict(tmp_path: Path) -> None:
+    """A pytest plugin installed in the same environment (here one that fails every test it sees, in every
+    process) is not loaded by a run, serial or parallel: the run loads only the plugins it names."""
+    site = tmp_path / "site"
+    dist = site / "sabotage_plugin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: sabotage-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[pytest11]\nsabotage = sabotage_plugin\n")
+    (site / "sabotage_plugin.py").write_text(
+        "import pytest\n\n"
+        "@pytest.hookimpl(tryfirst=True)\n"
+        "def pytest_runtest_call(item):\n"
+        "    raise AssertionError('sabotaged by a foreign plugin')\n")
+    env = clean_env({"PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH", "")]))})
+    probe = subprocess.run([sys.executable, "-c", "import importlib.metadata as m; "
+                            "print([e.name for e in m.entry_points(group='pytest11')])"],
+                           env=env, capture_output=True, text=True, check=True)
+    assert "sabotage" in probe.stdout  # the plugin is installed: plain pytest would load it
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        done = run_cli("run", "--workers", workers, "--requirement", "CAT-SEAT", "--report-dir", str(out),
+                       report_dir=out, env=env)
+        assert done.code == 0, done.stdout + done.stderr
+        assert "sabotaged" not in (out / "junit.xml").read_text()
