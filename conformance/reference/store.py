@@ -282,6 +282,20 @@ def _placeholders(values: list[Any]) -> str:
     return ",".join("?" for _ in values)
 
 
+def _upsert_changes(fields: dict[str, Any], flags: tuple[str, ...], now: str, *, clearable: tuple[str, ...] = (),
+                    settable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The columns an upsert changes on the row that already exists: the boolean `flags` and the metadata it
+    was given (an omitted or null one keeps its value), the `clearable` columns whenever present (null clears
+    them), the `settable` ones when not null, and the modification time."""
+    values: dict[str, Any] = {flag: int(fields[flag]) for flag in flags if fields.get(flag) is not None}
+    values.update({column: fields[column] for column in clearable if column in fields})
+    values.update({column: fields[column] for column in settable if fields.get(column) is not None})
+    if fields.get("metadata") is not None:
+        values["metadata"] = _dumps(fields["metadata"])
+    values["modified"] = now
+    return values
+
+
 class Store:
     """The reference implementation's state. Thread-safe; every public method locks."""
 
@@ -378,6 +392,24 @@ class Store:
         if column == tiebreak:
             return f"{column} {direction}"
         return f"{column} {direction}, {tiebreak} ASC"
+
+    def _list_license_rows(self, select_from: str, license_id: int, filters: dict[str, Any], *,
+                           flags: tuple[str, ...] = (), conditions: dict[str, str] | None = None,
+                           sort: tuple[str, bool], offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """One page of the rows (alias `a`) of a license: `flags` filter by a boolean column of `a`; `conditions`
+        maps a filter name to the SQL condition its value (the `?`) must meet."""
+        select, _, rest = select_from.rpartition(" FROM ")
+        where, params = ["a.license_id = ?"], [license_id]
+        for flag in flags:
+            if filters.get(flag) is not None:
+                where.append(f"a.{flag} = ?")
+                params.append(int(filters[flag]))
+        for name, condition in (conditions or {}).items():
+            if filters.get(name) is not None:
+                where.append(condition)
+                params.append(filters[name])
+        return self._page(select, f"FROM {rest} WHERE {' AND '.join(where)}", params,
+                          self._order(sort, "a.id"), offset, limit)
 
     def now(self) -> str:
         return self.clock()
@@ -736,16 +768,9 @@ class Store:
                 raise BadRequest("The license does not exist.")
             existing = self.find_program_assignment(license_id, user_id)
             if existing is not None:
-                values: dict[str, Any] = {}
-                for flag in ("active", "fulfilled", "direct"):
-                    if fields.get(flag) is not None:
-                        values[flag] = int(fields[flag])
-                if "redirect_to" in fields:
-                    values["redirect_to"] = fields["redirect_to"]
-                if fields.get("metadata") is not None:
-                    values["metadata"] = _dumps(fields["metadata"])
-                values["modified"] = self.now()
-                self._update("program_license_assignments", existing["id"], values)
+                self._update("program_license_assignments", existing["id"],
+                             _upsert_changes(fields, ("active", "fulfilled", "direct"), self.now(),
+                                             clearable=("redirect_to",)))
                 assignment_id = existing["id"]
             else:
                 assignment_id = self.create_program_assignment(
@@ -769,20 +794,10 @@ class Store:
 
     def list_program_assignments(self, license_id: int, *, filters: dict[str, Any], sort: tuple[str, bool],
                                  offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, rest = self._PA_SELECT.rpartition(" FROM ")
-        where, params = ["a.license_id = ?"], [license_id]
-        for flag in ("active", "fulfilled"):
-            if filters.get(flag) is not None:
-                where.append(f"a.{flag} = ?")
-                params.append(int(filters[flag]))
-        if filters.get("user_id") is not None:
-            where.append("a.user_id = ?")
-            params.append(filters["user_id"])
-        if filters.get("email") is not None:
-            where.append("lower(u.email) = lower(?)")
-            params.append(filters["email"])
-        count, rows = self._page(select, f"FROM {rest} WHERE {' AND '.join(where)}", params,
-                                 self._order(sort, "a.id"), offset, limit)
+        count, rows = self._list_license_rows(self._PA_SELECT, license_id, filters, flags=("active", "fulfilled"),
+                                              conditions={"user_id": "a.user_id = ?",
+                                                          "email": "lower(u.email) = lower(?)"},
+                                              sort=sort, offset=offset, limit=limit)
         return count, [self._assignment_from_row(r) for r in rows]
 
     # ------------------------------------------------------------------ group assignments
@@ -831,15 +846,8 @@ class Store:
             existing = self.find_group_assignment(license_id, group_id)
             now = self.now()
             if existing is not None:
-                values: dict[str, Any] = {"modified": now}
-                for flag in ("active", "fulfilled"):
-                    if fields.get(flag) is not None:
-                        values[flag] = int(fields[flag])
-                if "redirect_to" in fields:
-                    values["redirect_to"] = fields["redirect_to"]
-                if fields.get("metadata") is not None:
-                    values["metadata"] = _dumps(fields["metadata"])
-                self._update("program_license_group_assignments", existing["id"], values)
+                self._update("program_license_group_assignments", existing["id"],
+                             _upsert_changes(fields, ("active", "fulfilled"), now, clearable=("redirect_to",)))
                 group_assignment_id = existing["id"]
             else:
                 if not self.license_accepts_new_assignments(license):
@@ -891,17 +899,8 @@ class Store:
 
     def list_group_assignments(self, license_id: int, *, filters: dict[str, Any], sort: tuple[str, bool],
                                offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, rest = self._GA_SELECT.rpartition(" FROM ")
-        where, params = ["a.license_id = ?"], [license_id]
-        for flag in ("active", "fulfilled"):
-            if filters.get(flag) is not None:
-                where.append(f"a.{flag} = ?")
-                params.append(int(filters[flag]))
-        if filters.get("group_id") is not None:
-            where.append("a.group_id = ?")
-            params.append(filters["group_id"])
-        count, rows = self._page(select, f"FROM {rest} WHERE {' AND '.join(where)}", params,
-                                 self._order(sort, "a.id"), offset, limit)
+        count, rows = self._list_license_rows(self._GA_SELECT, license_id, filters, flags=("active", "fulfilled"),
+                                              conditions={"group_id": "a.group_id = ?"}, sort=sort, offset=offset, limit=limit)
         return count, [self._group_assignment_from_row(r) for r in rows]
 
     # ------------------------------------------------------------------ user license assignments
@@ -940,15 +939,9 @@ class Store:
                 raise BadRequest("The license does not exist.")
             existing = self.find_user_assignment(license_id, user_id)
             if existing is not None:
-                values: dict[str, Any] = {"modified": self.now()}
-                for flag in ("active", "fulfilled"):
-                    if fields.get(flag) is not None:
-                        values[flag] = int(fields[flag])
-                if "redirect_to" in fields:
-                    values["redirect_to"] = fields["redirect_to"]
-                if fields.get("metadata") is not None:
-                    values["metadata"] = _dumps(fields["metadata"])
-                self._update("user_license_assignments", existing["id"], values)
+                self._update("user_license_assignments", existing["id"],
+                             _upsert_changes(fields, ("active", "fulfilled"), self.now(),
+                                             clearable=("redirect_to",)))
                 assignment_id = existing["id"]
             else:
                 assignment_id = self.create_user_assignment(
@@ -971,9 +964,7 @@ class Store:
 
     def list_user_assignments(self, license_id: int, *, sort: tuple[str, bool], offset: int,
                               limit: int) -> tuple[int, list[dict[str, Any]]]:
-        select, _, rest = self._UA_SELECT.rpartition(" FROM ")
-        count, rows = self._page(select, f"FROM {rest} WHERE a.license_id = ?", [license_id],
-                                 self._order(sort, "a.id"), offset, limit)
+        count, rows = self._list_license_rows(self._UA_SELECT, license_id, {}, sort=sort, offset=offset, limit=limit)
         return count, [self._assignment_from_row(r) for r in rows]
 
     # ------------------------------------------------------------------ program suggestions
@@ -1010,15 +1001,8 @@ class Store:
             existing = self.find_program_suggestion(platform_id, program_key, user_id)
             now = self.now()
             if existing is not None:
-                values: dict[str, Any] = {"modified": now}
-                for flag in ("accepted", "visible", "direct"):
-                    if fields.get(flag) is not None:
-                        values[flag] = int(fields[flag])
-                if fields.get("metadata") is not None:
-                    values["metadata"] = _dumps(fields["metadata"])
-                if fields.get("suggested_by") is not None:
-                    values["suggested_by"] = fields["suggested_by"]
-                self._update("program_suggestions", existing["id"], values)
+                self._update("program_suggestions", existing["id"],
+                             _upsert_changes(fields, ("accepted", "visible", "direct"), now, settable=("suggested_by",)))
                 suggestion_id = existing["id"]
             else:
                 suggestion_id = self._insert("program_suggestions", {
@@ -1123,13 +1107,8 @@ class Store:
             existing = self.find_group_suggestion(platform_id, program_key, group_id)
             now = self.now()
             if existing is not None:
-                values: dict[str, Any] = {"modified": now}
-                for flag in ("accepted", "visible"):
-                    if fields.get(flag) is not None:
-                        values[flag] = int(fields[flag])
-                if fields.get("metadata") is not None:
-                    values["metadata"] = _dumps(fields["metadata"])
-                self._update("program_group_suggestions", existing["id"], values)
+                self._update("program_group_suggestions", existing["id"],
+                             _upsert_changes(fields, ("accepted", "visible"), now))
                 suggestion_id = existing["id"]
             else:
                 suggestion_id = self._insert("program_group_suggestions", {

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..validation import BODY_STATE
+from ..auth import Caller, authenticate, require_admin
+from ..validation import BODY_STATE, QueryParams
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 Endpoint = Callable[[Request], Response]
 
@@ -33,3 +38,10 @@ def route(path: str, **handlers: Endpoint) -> Route:
 
     endpoint.__name__ = "_".join(handler.__name__ for handler in table.values())
     return Route(path, endpoint, methods=list(table))
+
+
+def admin_request(request: Request) -> tuple[Caller, Store, QueryParams]:
+    """The caller (an admin, or 401/403), the store and the query of a request to an admin-only operation."""
+    caller = authenticate(request)
+    require_admin(caller)
+    return caller, request.app.state.store, QueryParams(request)

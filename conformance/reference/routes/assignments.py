@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..auth import Caller, authenticate, require_admin, require_platform, resolve_platform_hint
+from ..auth import Caller, require_platform, resolve_platform_hint
 from ..errors import ApiError, BadRequest, NotFound
 from ..store import ASSIGNMENT_SORT, GROUP_ASSIGNMENT_SORT, PROGRAM_ASSIGNMENT_SORT, Store
 from ..validation import Body, QueryParams, catalog_page, read_body
-from ._common import route
+from ._common import admin_request, route
 
 # ---------------------------------------------------------------------------- presenters
 
@@ -146,13 +147,46 @@ def deleted(message: str, **ids: int) -> JSONResponse:
     return JSONResponse({"success": True, "message": message, **ids})
 
 
+def body_license(store: Store, caller: Caller, q: QueryParams, body: Body, kind: str, license_id: int) -> dict[str, Any]:
+    """The license a create names, with the platform hints of the body or else of the query."""
+    return license_scope(store, caller, kind, license_id, platform_key=body.str("platform_key") or q.str("platform_key"),
+                         platform_org=body.str("platform_org") or q.str("platform_org"), missing_status=404)
+
+
+def assign_one_user(request: Request, kind: str) -> dict[str, Any]:
+    """Create-or-update the assignment of the user the body names on a program or user license."""
+    caller, store, q = admin_request(request)
+    body = read_body(request)
+    license_id = body_license_id(body, q)
+    user_id, email, username = body.int("user_id"), body.email("email"), body.str("username")
+    fields = assignment_fields(body, with_direct=kind == "program")
+    license = body_license(store, caller, q, body, kind, license_id)
+    user = resolve_assignee(store, license["platform_id"], user_id=user_id, email=email, username=username)
+    assign = store.assign_program_license if kind == "program" else store.assign_user_license
+    return assign(license["id"], user["id"], fields)
+
+
+def unassign(request: Request, kind: str, what: str, delete: Callable[[Store, int, int, QueryParams], bool],
+             ignored: Callable[[QueryParams], object] = lambda q: None) -> JSONResponse:
+    """DELETE of one assignment: the query's `ignored` filters are still checked; `delete(store, license id,
+    assignment id, query)` is False when the license holds no such assignment (404)."""
+    caller, store, q = admin_request(request)
+    assignment_id = q.int("assignment_id", required=True)
+    license_id = q.int("license_id", required=True)
+    ignored(q)
+    q.pagination()
+    assert assignment_id is not None and license_id is not None
+    license = license_scope(store, caller, kind, license_id, platform_key=q.str("platform_key"),
+                            platform_org=q.str("platform_org"), missing_status=404)
+    if not delete(store, license["id"], assignment_id, q):
+        raise NotFound(f"No {what} {assignment_id} on {kind} license {license_id}.")
+    return deleted(f"{what.capitalize()} deleted.", assignment_id=assignment_id, license_id=license_id)
+
+
 # ---------------------------------------------------------------------------- program assignments
 
 def program_assignment_list(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     license_id = q.int("license_id", required=True)
     page, page_size = q.pagination()
     sort = q.sort(PROGRAM_ASSIGNMENT_SORT, "id")
@@ -167,48 +201,19 @@ def program_assignment_list(request: Request) -> JSONResponse:
 
 
 def program_assignment_create(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
-    body = read_body(request)
-    license_id = body_license_id(body, q)
-    user_id = body.int("user_id")
-    email = body.email("email")
-    username = body.str("username")
-    fields = assignment_fields(body, with_direct=True)
-    platform_key = body.str("platform_key") or q.str("platform_key")
-    platform_org = body.str("platform_org") or q.str("platform_org")
-    license = license_scope(store, caller, "program", license_id, platform_key=platform_key,
-                            platform_org=platform_org, missing_status=404)
-    user = resolve_assignee(store, license["platform_id"], user_id=user_id, email=email, username=username)
-    assignment = store.assign_program_license(license["id"], user["id"], fields)
-    return JSONResponse(present_program_assignment(assignment))
+    return JSONResponse(present_program_assignment(assign_one_user(request, "program")))
 
 
 def program_assignment_delete(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
-    assignment_id = q.int("assignment_id", required=True)
-    license_id = q.int("license_id", required=True)
-    q.bool("active"), q.bool("fulfilled"), q.int("user_id"), q.email("email"), q.pagination()
-    assert assignment_id is not None and license_id is not None
-    license = license_scope(store, caller, "program", license_id, platform_key=q.str("platform_key"),
-                            platform_org=q.str("platform_org"), missing_status=404)
-    if not store.delete_program_assignment(license["id"], assignment_id):
-        raise NotFound(f"No assignment {assignment_id} on program license {license_id}.")
-    return deleted("Assignment deleted.", assignment_id=assignment_id, license_id=license_id)
+    return unassign(request, "program", "assignment",
+                    lambda store, license_id, assignment_id, q: store.delete_program_assignment(license_id, assignment_id),
+                    ignored=lambda q: (q.bool("active"), q.bool("fulfilled"), q.int("user_id"), q.email("email")))
 
 
 # ---------------------------------------------------------------------------- group assignments
 
 def group_assignment_list(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     license_id = q.int("license_id", required=True)
     page, page_size = q.pagination()
     sort = q.sort(GROUP_ASSIGNMENT_SORT, "id")
@@ -222,18 +227,12 @@ def group_assignment_list(request: Request) -> JSONResponse:
 
 
 def group_assignment_create(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     body = read_body(request)
     license_id = body_license_id(body, q)
     group_id = body.int("group_id", required=True)
     fields = assignment_fields(body, with_direct=False)
-    platform_key = body.str("platform_key") or q.str("platform_key")
-    platform_org = body.str("platform_org") or q.str("platform_org")
-    license = license_scope(store, caller, "program", license_id, platform_key=platform_key,
-                            platform_org=platform_org, missing_status=404)
+    license = body_license(store, caller, q, body, "program", license_id)
     group = store.get_group(group_id)
     if group is None or group["platform_id"] != license["platform_id"] or store.is_hidden_group(group):
         raise NotFound(f"No group {group_id} on this platform.")
@@ -242,29 +241,19 @@ def group_assignment_create(request: Request) -> JSONResponse:
 
 
 def group_assignment_delete(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
-    assignment_id = q.int("assignment_id", required=True)
-    license_id = q.int("license_id", required=True)
-    remove_user_assignments = q.bool("remove_user_assignments", default=True)
-    q.bool("active"), q.bool("fulfilled"), q.int("group_id"), q.pagination()
-    assert assignment_id is not None and license_id is not None
-    license = license_scope(store, caller, "program", license_id, platform_key=q.str("platform_key"),
-                            platform_org=q.str("platform_org"), missing_status=404)
-    if not store.delete_group_assignment(license["id"], assignment_id, bool(remove_user_assignments)):
-        raise NotFound(f"No group assignment {assignment_id} on program license {license_id}.")
-    return deleted("Group assignment deleted.", assignment_id=assignment_id, license_id=license_id)
+    def delete(store: Store, license_id: int, assignment_id: int, q: QueryParams) -> bool:
+        remove_user_assignments = bool(q.bool("remove_user_assignments", default=True))
+        return store.delete_group_assignment(license_id, assignment_id, remove_user_assignments)
+
+    return unassign(request, "program", "group assignment", delete,
+                    ignored=lambda q: (q.bool("remove_user_assignments", default=True), q.bool("active"),
+                                       q.bool("fulfilled"), q.int("group_id")))
 
 
 # ---------------------------------------------------------------------------- user license assignments
 
 def user_assignment_list(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     license_id = q.int("license_id", required=True)
     page, page_size = q.pagination()
     sort = q.sort(ASSIGNMENT_SORT, "id")
@@ -277,39 +266,12 @@ def user_assignment_list(request: Request) -> JSONResponse:
 
 
 def user_assignment_create(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
-    body = read_body(request)
-    license_id = body_license_id(body, q)
-    user_id = body.int("user_id")
-    email = body.email("email")
-    username = body.str("username")
-    fields = assignment_fields(body, with_direct=False)
-    platform_key = body.str("platform_key") or q.str("platform_key")
-    platform_org = body.str("platform_org") or q.str("platform_org")
-    license = license_scope(store, caller, "user", license_id, platform_key=platform_key,
-                            platform_org=platform_org, missing_status=404)
-    user = resolve_assignee(store, license["platform_id"], user_id=user_id, email=email, username=username)
-    assignment = store.assign_user_license(license["id"], user["id"], fields)
-    return JSONResponse(present_user_assignment(assignment))
+    return JSONResponse(present_user_assignment(assign_one_user(request, "user")))
 
 
 def user_assignment_delete(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
-    assignment_id = q.int("assignment_id", required=True)
-    license_id = q.int("license_id", required=True)
-    q.pagination()
-    assert assignment_id is not None and license_id is not None
-    license = license_scope(store, caller, "user", license_id, platform_key=q.str("platform_key"),
-                            platform_org=q.str("platform_org"), missing_status=404)
-    if not store.delete_user_assignment(license["id"], assignment_id):
-        raise NotFound(f"No assignment {assignment_id} on user license {license_id}.")
-    return deleted("Assignment deleted.", assignment_id=assignment_id, license_id=license_id)
+    return unassign(request, "user", "assignment",
+                    lambda store, license_id, assignment_id, q: store.delete_user_assignment(license_id, assignment_id))
 
 
 routes = [

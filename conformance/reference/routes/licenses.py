@@ -7,11 +7,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..auth import Caller, authenticate, require_admin, require_dm_admin, require_platform, resolve_platform_hint
+from ..auth import Caller, authenticate, require_dm_admin, require_platform, resolve_platform_hint
 from ..errors import BadRequest, Forbidden, NotFound
 from ..store import LICENSE_SORT, PROGRAM_LICENSE_SORT, Store
 from ..validation import Body, QueryParams, catalog_page, read_body
-from ._common import route
+from ._common import admin_request, route
 
 
 def present_license(store: Store, license: dict[str, Any], *, verbose: bool = False) -> dict[str, Any]:
@@ -64,10 +64,7 @@ def _list_platform_ids(store: Store, caller: Caller, q: QueryParams) -> list[int
 
 
 def _list(request: Request, kind: str) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     page, page_size = q.pagination()
     sort = q.sort(PROGRAM_LICENSE_SORT if kind == "program" else LICENSE_SORT, "-id")
     verbose = q.bool("verbose", default=False)

@@ -17,7 +17,7 @@ from ..auth import Caller, authenticate, require_admin, resolve_platform_hint
 from ..errors import BadRequest, Forbidden, NotFound
 from ..store import Store
 from ..validation import INT_MAX, Body, QueryParams, drf_page, read_body
-from ._common import route
+from ._common import admin_request, route
 
 MEMBERSHIP_FIELDS = ("users_to_add", "users_to_remove", "groups_to_add", "groups_to_remove")
 
@@ -118,10 +118,7 @@ def _membership_kwargs(m: dict[str, list[int]]) -> dict[str, list[int]]:
 # ---------------------------------------------------------------------------- policies
 
 def policy_list(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     page, page_size = q.pagination()
     filters = {"role_id": q.int("role_id"), "name": q.str("name"), "username": q.str("username"),
                "email": q.str("email"), "group": q.str("group")}
@@ -198,10 +195,7 @@ def policy_partial_update(request: Request) -> JSONResponse:
 
 
 def policy_delete(request: Request) -> Response:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     platform_key = q.str("platform_key")
     if platform_key is None:
         raise BadRequest("Query parameter 'platform_key' is required.")
@@ -215,10 +209,7 @@ def policy_delete(request: Request) -> Response:
 # ---------------------------------------------------------------------------- roles and groups
 
 def role_list(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     page, page_size = q.pagination()
     name = q.str("name")
     platform_ids = _list_scope(store, caller, q.str("platform_key"))
@@ -228,10 +219,7 @@ def role_list(request: Request) -> JSONResponse:
 
 
 def group_list(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     page, page_size = q.pagination()
     filters = {"name": q.str("name"), "owner": q.str("owner"), "username": q.str("username"),
                "email": q.str("email")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -10,8 +11,8 @@ from starlette.responses import JSONResponse
 from ..auth import Caller, authenticate, require_admin, require_platform, resolve_platform_hint
 from ..errors import BadRequest, NotFound
 from ..store import GROUP_SUGGESTION_SORT, SUGGESTION_SORT, Store, parse_user_id
-from ..validation import Body, QueryParams, catalog_page, read_body
-from ._common import route
+from ..validation import Body, catalog_page, read_body
+from ._common import admin_request, route
 
 
 def present_suggestion(s: dict[str, Any]) -> dict[str, Any]:
@@ -79,26 +80,27 @@ def _suggestion_flags(body: Body) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- single
 
-def suggestion_list(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+def suggestion_page(request: Request, sort_fields: Any, default_sort: str,
+                    fetch: Callable[..., tuple[int, list[dict[str, Any]]]],
+                    present: Callable[[dict[str, Any]], dict[str, Any]]) -> JSONResponse:
+    """One page of a platform's (single or group) suggestions: `fetch(store, platform id, query=, sort=, offset=,
+    limit=)` gives the count and the rows, `present` shapes each."""
+    caller, store, q = admin_request(request)
     page, page_size = q.pagination()
-    sort = q.sort(SUGGESTION_SORT, "-id")
+    sort = q.sort(sort_fields, default_sort)
     query = q.str("query")
     q.bool("department_mode")
     platform = required_platform(store, caller, q.str("platform_key"), q.str("platform_org"))
-    count, rows = store.list_program_suggestions(platform["id"], query=query, sort=sort,
-                                                 offset=(page - 1) * page_size, limit=page_size)
-    return JSONResponse(catalog_page(request, count, page, page_size, [present_suggestion(r) for r in rows]))
+    count, rows = fetch(store, platform["id"], query=query, sort=sort, offset=(page - 1) * page_size, limit=page_size)
+    return JSONResponse(catalog_page(request, count, page, page_size, [present(r) for r in rows]))
+
+
+def suggestion_list(request: Request) -> JSONResponse:
+    return suggestion_page(request, SUGGESTION_SORT, "-id", Store.list_program_suggestions, present_suggestion)
 
 
 def suggestion_create(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     body = read_body(request)
     platform_key = _pick("platform_key", body.str("platform_key"), q.str("platform_key"))
     platform_org = _pick("platform_org", body.str("platform_org"), q.str("platform_org"))
@@ -135,10 +137,7 @@ def suggestion_create(request: Request) -> JSONResponse:
 
 
 def suggestion_delete(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     suggestion_id = q.int("suggestion_id", required=True)
     q.pagination(), q.bool("department_mode"), q.str("query"), q.str("sort")
     assert suggestion_id is not None
@@ -174,25 +173,11 @@ def suggestion_bulk(request: Request) -> JSONResponse:
 # ---------------------------------------------------------------------------- group
 
 def group_suggestion_list(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
-    page, page_size = q.pagination()
-    sort = q.sort(GROUP_SUGGESTION_SORT, "id")
-    query = q.str("query")
-    q.bool("department_mode")
-    platform = required_platform(store, caller, q.str("platform_key"), q.str("platform_org"))
-    count, rows = store.list_group_suggestions(platform["id"], query=query, sort=sort,
-                                               offset=(page - 1) * page_size, limit=page_size)
-    return JSONResponse(catalog_page(request, count, page, page_size, [present_group_suggestion(r) for r in rows]))
+    return suggestion_page(request, GROUP_SUGGESTION_SORT, "id", Store.list_group_suggestions, present_group_suggestion)
 
 
 def group_suggestion_create(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     body = read_body(request)
     platform_key = _pick("platform_key", body.str("platform_key"), q.str("platform_key"))
     platform_org = _pick("platform_org", body.str("platform_org"), q.str("platform_org"))
@@ -215,10 +200,7 @@ def group_suggestion_create(request: Request) -> JSONResponse:
 
 
 def group_suggestion_delete(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    q = QueryParams(request)
+    caller, store, q = admin_request(request)
     suggestion_id = q.int("suggestion_id", required=True)
     q.pagination(), q.bool("department_mode"), q.str("query"), q.str("sort")
     assert suggestion_id is not None
