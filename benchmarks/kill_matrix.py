@@ -15,6 +15,10 @@ to the first failure is read from the progress line (first F/E, from process sta
 a fault when it reports a failure (operation, check, failure type) that a run against the clean reference
 (the baseline, same budget and seed, measured first in the same session) did not. Its time is the first
 such failure's scenario end, from process start.
+
+Unless --no-extras, the same run also measures, on the clean reference: the wall time of the whole `ci` and
+`full` profiles (no budget; both must pass with zero failed tests), and the suite's client overhead (requests
+per second through its ApiClient against a plain httpx loop sending the same requests, `overhead.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import time
 from pathlib import Path
 
 from _common import fmt_time, load1, machine, reference, run_schemathesis, run_suite, target_env, wait_for_quiet
+from overhead import measure_overhead
 
 from tests.faults.registry import all_faults
 
@@ -55,6 +60,18 @@ def st_cell(fault_patch, work: Path, budget: float, seed: int, baseline: set) ->
             "novel_all": sorted(" ".join(k) for k in novel)}
 
 
+def clean_profile(profile: str, work: Path) -> dict:
+    """The whole profile against the clean reference, no budget: its wall time and whether it passed."""
+    with reference() as server:
+        env = target_env(server, work / "target.toml")
+        run = run_suite(["--config", str(work / "target.toml"), "--profile", profile], work / "out", env)
+    summary = run.summary or {}
+    failed = [t["nodeid"] for t in summary.get("tests", []) if t["outcome"] == "failed"]
+    requests = sum(o.get("cases", 0) for o in summary.get("operations", {}).values())
+    return {"wall": round(run.wall, 1), "code": run.code, "verdict": summary.get("verdict"), "failed_tests": failed,
+            "tests": len(summary.get("tests", [])), "generated_requests": requests}
+
+
 def mark(cell: dict | None) -> str:
     if cell is None:
         return "n/a"
@@ -72,6 +89,8 @@ def main() -> int:
                         help="clean schemathesis runs whose failures form the baseline (default 1)")
     parser.add_argument("--json", type=Path, help="also write the matrix as JSON here")
     parser.add_argument("--max-wait", type=float, default=1200.0, help="seconds to wait for a quiet machine")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="skip the clean-reference profile wall times and the client overhead")
     args = parser.parse_args()
     columns = [c for c in args.columns.split(",") if c]
     unknown = set(columns) - set(COLUMNS)
@@ -87,6 +106,15 @@ def main() -> int:
     print(f"faults: {len(faults)}; columns: {', '.join(columns)}; budget {args.budget:.0f}s (full, st)", flush=True)
     work = Path(tempfile.mkdtemp(prefix="kill-matrix-"))
     started = time.perf_counter()
+
+    clean: dict[str, dict] = {}
+    if not args.no_extras:
+        for profile in ("ci", "full"):
+            clean[profile] = clean_profile(profile, work / f"clean-{profile}")
+            c = clean[profile]
+            print(f"clean reference, --profile {profile} (no budget): wall {c['wall']}s, exit {c['code']}, "
+                  f"verdict {c['verdict']}, {c['tests']} tests, {len(c['failed_tests'])} failed, "
+                  f"{c['generated_requests']} generated requests", flush=True)
 
     baseline: set = set()
     base_info = None
@@ -146,8 +174,18 @@ def main() -> int:
     missed = [r["fault"] for r in rows if "ci" in r and not r["ci"]["caught"]]
     if "ci" in columns:
         print(f"  not caught by ci: {missed or 'none'}")
+        walls = [r["ci"]["wall"] for r in rows]
+        print(f"  ci wall per faulty run: median {statistics.median(walls):.1f}s, max {max(walls):.1f}s")
+    overhead = None
+    if not args.no_extras:
+        result = measure_overhead(iterations=200, rounds=5)
+        overhead = {"rates": result.rates, "ratio": round(result.ratio, 3), "load": round(load1(), 2)}
+        print("client overhead against one reference (5 rounds x 200 iterations x 5 requests per client):")
+        for line in result.lines():
+            print(f"  {line}")
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "baseline": base_info, "budget": args.budget,
+                                         "clean": clean, "overhead": overhead,
                                          "seed": args.seed, "start_load": start_load, "minutes": total / 60},
                                         indent=2) + "\n")
     return 0

@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 from _common import load1, machine, wait_for_quiet
@@ -85,13 +86,34 @@ def measure(loop: Callable[[int], None], iterations: int, offset: int) -> float:
     return iterations * REQUESTS_PER_ITERATION / (time.perf_counter() - started)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=200, help="iterations a round (5 requests each)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of each client, alternating")
-    parser.add_argument("--max-wait", type=float, default=1200.0, help="seconds to wait for a quiet machine")
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
+@dataclass
+class Overhead:
+    """Requests per second of each client, round by round, and the ratio of the medians."""
+
+    rates: dict[str, list[float]]
+    iterations: int
+    rounds: int
+
+    @property
+    def medians(self) -> dict[str, float]:
+        return {name: statistics.median(values) for name, values in self.rates.items()}
+
+    @property
+    def ratio(self) -> float:
+        return self.medians["ApiClient"] / self.medians["raw httpx"]
+
+    def lines(self) -> list[str]:
+        out = [f"{name:<10} median {self.medians[name]:7.1f} req/s  rounds: {', '.join(f'{v:.0f}' for v in values)}"
+               for name, values in self.rates.items()]
+        out.append(f"ratio ApiClient / raw httpx: {self.ratio:.2f} (requests per second through the suite's client: "
+                   f"{(self.ratio - 1) * 100:+.0f}%); {self.rounds} x {self.iterations} x {REQUESTS_PER_ITERATION} "
+                   "requests each")
+        return out
+
+
+def measure_overhead(iterations: int = 200, rounds: int = 5, max_wait: float | None = None) -> Overhead:
+    """Both clients against one reference in a child process, alternating round by round (after waiting up to
+    `max_wait` seconds for a quiet machine, when given)."""
     keys = ReferenceKeys.generate()
     context = multiprocessing.get_context("spawn")
     ports, stop = context.Queue(), context.Event()
@@ -102,25 +124,34 @@ def main() -> int:
         suite, close_suite = suite_loop(base_url, keys.dm_admin)
         raw, close_raw = raw_loop(base_url, keys.dm_admin)
         suite(0), raw(1)  # warm up both connections and the server
-        load = wait_for_quiet(max_wait=args.max_wait)
+        if max_wait is not None:
+            wait_for_quiet(max_wait=max_wait)
         rates: dict[str, list[float]] = {"ApiClient": [], "raw httpx": []}
         offset = 10
-        for r in range(args.rounds):
+        for r in range(rounds):
             order = [("ApiClient", suite), ("raw httpx", raw)] if r % 2 == 0 else [("raw httpx", raw), ("ApiClient", suite)]
             for name, loop in order:
-                rates[name].append(measure(loop, args.iterations, offset))
-                offset += args.iterations
+                rates[name].append(measure(loop, iterations, offset))
+                offset += iterations
         close_suite(), close_raw()
     finally:
         stop.set()
         child.join(timeout=10)
-    medians = {name: statistics.median(values) for name, values in rates.items()}
-    for name, values in rates.items():
-        print(f"{name:<10} median {medians[name]:7.1f} req/s  rounds: {', '.join(f'{v:.0f}' for v in values)}")
-    ratio = medians["ApiClient"] / medians["raw httpx"]
-    print(f"ratio ApiClient / raw httpx: {ratio:.2f} (requests per second through the suite's client: "
-          f"{(ratio - 1) * 100:+.0f}%); {args.rounds} x {args.iterations} x {REQUESTS_PER_ITERATION} requests each; "
-          f"load before {load:.2f}, after {load1():.2f}")
+    return Overhead(rates, iterations, rounds)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=200, help="iterations a round (5 requests each)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of each client, alternating")
+    parser.add_argument("--max-wait", type=float, default=1200.0, help="seconds to wait for a quiet machine")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    load = load1()
+    result = measure_overhead(args.iterations, args.rounds, args.max_wait)
+    for line in result.lines():
+        print(line)
+    print(f"load before {load:.2f}, after {load1():.2f}")
     return 0
 
 
