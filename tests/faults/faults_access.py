@@ -116,12 +116,12 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Store, "visible_policies", policies)
 
 
-@fault("internal roles are listed", violates="CORE-ROLE-004", select=("CORE-ROLE",))
+@fault("internal roles are listed", violates="CORE-ROLE-004")
 def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Store, "is_hidden_role", lambda self, role: False)
 
 
-@fault("the group list ignores include_users=false", violates="CORE-GRP-008", select=("CORE-GRP",))
+@fault("the group list ignores include_users=false", violates="CORE-GRP-008")
 def _(mp: pytest.MonkeyPatch) -> None:
     real = rbac.present_group
     mp.setattr(rbac, "present_group", lambda store, group, **kwargs: real(store, group))

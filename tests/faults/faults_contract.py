@@ -18,7 +18,7 @@ from conformance.reference.validation import QueryParams
 from tests.faults.registry import fault
 
 
-@fault("program license answers lack the required usage_count", violates="GEN-SCHEMA-001", select=("GEN-SCHEMA-001",))
+@fault("program license answers lack the required usage_count", violates="GEN-SCHEMA-001")
 def _(mp: pytest.MonkeyPatch) -> None:
     original = licenses.present_license
 
@@ -31,8 +31,7 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(licenses, "present_license", without_usage)
 
 
-@fault("a page_size that is not a number crashes the server (500)", violates="GEN-STATUS-007",
-       select=("GEN-STATUS-007",))
+@fault("a page_size that is not a number crashes the server (500)", violates="GEN-STATUS-007")
 def _(mp: pytest.MonkeyPatch) -> None:
     original = QueryParams.pagination
 
@@ -46,7 +45,7 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(QueryParams, "pagination", crashing)
 
 
-@fault("RBAC answers 202 where 200 is documented", violates="GEN-STATUS-002", select=("GEN-STATUS-002",))
+@fault("RBAC answers 202 where 200 is documented", violates="GEN-STATUS-002")
 def _(mp: pytest.MonkeyPatch) -> None:
     class Accepted(JSONResponse):
         def __init__(self, content: Any, status_code: int = 200, *args: Any, **kwargs: Any) -> None:
@@ -55,7 +54,7 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(rbac, "JSONResponse", Accepted)
 
 
-@fault("credentials operations skip the authentication check", violates="GEN-AUTH-001", select=("GEN-AUTH-001",))
+@fault("credentials operations skip the authentication check", violates="GEN-AUTH-001")
 def _(mp: pytest.MonkeyPatch) -> None:
     original = credentials.authenticate
 
@@ -71,7 +70,7 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(credentials, "authenticate", lenient)
 
 
-@fault("credential answers are declared text/plain", violates="GEN-SCHEMA-017", select=("GEN-SCHEMA-017",))
+@fault("credential answers are declared text/plain", violates="GEN-SCHEMA-017")
 def _(mp: pytest.MonkeyPatch) -> None:
     class PlainJson(JSONResponse):
         media_type = "text/plain"

@@ -66,8 +66,7 @@ def _(mp: pytest.MonkeyPatch) -> None:
 # ------------------------------------------------------------------------------------------ seats
 
 
-@fault("assigning the same user again takes a second seat", violates="CAT-SEAT-005",
-       select=("CAT-SEAT-005", "CAT-SEAT-001"))
+@fault("assigning the same user again takes a second seat", violates="CAT-SEAT-005")
 def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Store, "find_program_assignment", lambda self, license_id, user_id: None)
 
@@ -77,7 +76,7 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Store, "check_count_change", lambda self, license_id, count: None)
 
 
-@fault("seat check and insert in separate transactions", violates="CAT-SEAT-006", select=("CAT-SEAT-006",))
+@fault("seat check and insert in separate transactions", violates="CAT-SEAT-006")
 def _(mp: pytest.MonkeyPatch) -> None:
     """The check-then-insert of a new assignment loses its transaction: the seat check commits, a short
     pause follows, and the insert runs in a second transaction without checking again."""

@@ -10,8 +10,7 @@ from conformance.reference import validation
 from tests.faults.registry import fault
 
 
-@fault("a boolean query parameter that is not a boolean reads as false", violates="GEN-STATUS-004",
-       select=("GEN-STATUS-004",))
+@fault("a boolean query parameter that is not a boolean reads as false", violates="GEN-STATUS-004")
 def _(mp: pytest.MonkeyPatch) -> None:
     original = validation.QueryParams.bool
 
@@ -24,8 +23,7 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(validation.QueryParams, "bool", lenient)
 
 
-@fault("an integer query parameter that is not a number reads as absent", violates="GEN-STATUS-004",
-       select=("GEN-STATUS-004",))
+@fault("an integer query parameter that is not a number reads as absent", violates="GEN-STATUS-004")
 def _(mp: pytest.MonkeyPatch) -> None:
     original = validation.QueryParams.int
 

@@ -20,12 +20,12 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Store, "delete_program_assignment", lambda self, *args, **kwargs: True)
 
 
-@fault("internal policies are treated as ordinary ones", violates="CORE-RBAC-020", select=("CORE-RBAC-02",))
+@fault("internal policies are treated as ordinary ones", violates="CORE-RBAC-020")
 def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Store, "is_hidden_policy", lambda self, policy: False)
 
 
-@fault("internal policies are listed although hidden elsewhere", violates="CORE-RBAC-020", select=("CORE-RBAC-02",))
+@fault("internal policies are listed although hidden elsewhere", violates="CORE-RBAC-020")
 def _(mp: pytest.MonkeyPatch) -> None:
     def everything(self: Store, *, platform_ids: Any, filters: Any, offset: int, limit: int) -> Any:
         ids = [r["id"] for r in self._all("SELECT id FROM rbac_policies ORDER BY id", [])]

@@ -46,8 +46,7 @@ def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Store, "find_user_assignment", lambda self, license_id, user_id: None)
 
 
-@fault("suggesting a program to a user again adds a duplicate suggestion", violates="CAT-SUG-012",
-       select=("CAT-SUG-",))
+@fault("suggesting a program to a user again adds a duplicate suggestion", violates="CAT-SUG-012")
 def _(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Store, "find_program_suggestion", lambda self, platform_id, program_key, user_id: None)
 

@@ -29,19 +29,17 @@ class Fault:
     name: str
     violates: str
     patch: Patch
-    select: tuple[str, ...]
 
 
 FAULTS: dict[str, Fault] = {}
 
 
-def fault(name: str, *, violates: str, select: tuple[str, ...] = ()) -> Callable[[Patch], Patch]:
-    """Register a fault. `select`: requirement ID prefixes to run (default: the violated ID's topic)."""
+def fault(name: str, *, violates: str) -> Callable[[Patch], Patch]:
+    """Register a fault: `patch` breaks the reference so that `violates` (a catalog ID) does not hold."""
     def register(patch: Patch) -> Patch:
         if name in FAULTS:
             raise ValueError(f"fault {name!r} is registered twice")
-        topic = violates.rsplit("-", 1)[0]
-        FAULTS[name] = Fault(name, violates, patch, select or (topic,))
+        FAULTS[name] = Fault(name, violates, patch)
         return patch
     return register
 

@@ -70,9 +70,11 @@ def test_run_against_conformance_serve_with_the_sample_config(tmp_path: Path) ->
 def test_run_against_a_served_reference_with_a_config(tmp_path: Path, reference: ReferenceServer) -> None:
     config = tmp_path / "target.toml"
     env = write_target_config(config, reference)
-    done = run_cli("run", "--config", str(config), "--report-dir", str(tmp_path / "out"),
+    done = run_cli("run", "--config", str(config), "--profile", "ci", "--report-dir", str(tmp_path / "out"),
                    report_dir=tmp_path / "out", env=env)
     assert done.code == 0, done.stdout + done.stderr
+    counts = done.summary()["counts"]["tests"]
+    assert counts["failed"] == 0 and counts.get("warning", 0) == 0, counts  # the baseline of tests/faults
     assert done.summary()["target"]["base_url"] == reference.base_url
     assert_five_outputs(tmp_path / "out")  # (no key in any of them: tests/integration/test_secrets.py)
 
