@@ -16,6 +16,10 @@ a fault when it reports a failure (operation, check, failure type) that a run ag
 (the baseline, same budget and seed, measured first in the same session) did not. Its time is the first
 such failure's scenario end, from process start.
 
+A schemathesis catch is also counted the strict way: only new failures on an operation of the violated
+requirement (the catalog lists them) count, since a new failure elsewhere cannot be the fault's doing.
+`--from-json FILE` prints the totals of a saved matrix again without measuring.
+
 Unless --no-extras, the same run also measures, on the clean reference: the wall time of the whole `ci` and
 `full` profiles (no budget; both must pass with zero failed tests), and the suite's client overhead (requests
 per second through its ApiClient against a plain httpx loop sending the same requests, `overhead.py`).
@@ -34,6 +38,7 @@ from pathlib import Path
 from _common import fmt_time, load1, machine, reference, run_schemathesis, run_suite, target_env, wait_for_quiet
 from overhead import measure_overhead
 
+from conformance.spec.catalog import load_catalog
 from tests.faults.registry import all_faults
 
 CAUGHT = ("failed", "warning")
@@ -72,6 +77,51 @@ def clean_profile(profile: str, work: Path) -> dict:
             "tests": len(summary.get("tests", [])), "generated_requests": requests}
 
 
+def on_fault_operations(row: dict) -> list[str]:
+    """The new schemathesis failures of a row that are on an operation of the violated requirement: the ones
+    that can be the fault's doing. A new failure elsewhere is noise the baseline did not happen to produce."""
+    operations = load_catalog().requirements[row["violates"]].operations
+    return [sig for sig in row["st"]["novel_all"] if any(sig.startswith(f"{op} ") for op in operations)]
+
+
+def totals(rows: list[dict], columns: list[str]) -> None:
+    """Kill rates, times to the first failure and their ratios, printed."""
+    rates = {}
+    for column in columns:
+        cells = [r[column] for r in rows]
+        caught = [c for c in cells if c["caught"]]
+        times = [c["time"] for c in caught if c["time"] is not None]
+        rates[column] = len(caught) / len(cells)
+        median = statistics.median(times) if times else None
+        print(f"  {column:<5} caught {len(caught)}/{len(cells)} = {rates[column]:.0%}; "
+              f"median time to first failure {fmt_time(median)}")
+    if "st" in columns:
+        attributable = [r for r in rows if r["st"]["caught"] and on_fault_operations(r)]
+        rates["st (attributable)"] = len(attributable) / len(rows)
+        print(f"  st counting only new failures on the violated requirement's operations: caught "
+              f"{len(attributable)}/{len(rows)} = {rates['st (attributable)']:.0%}")
+        for column in ("ci", "full"):
+            if column not in columns:
+                continue
+            for st_rate in ("st", "st (attributable)"):
+                ratio = f"{rates[column] / rates[st_rate]:.2f}x" if rates[st_rate] else "inf (plain st caught none)"
+                print(f"  kill rate {column} / {st_rate}: {ratio}")
+            both = [(r[column]["time"], r["st"]["time"]) for r in rows
+                    if r[column]["caught"] and r["st"]["caught"] and r[column]["time"] and r["st"]["time"]]
+            if both:
+                print(f"  time to first failure, {len(both)} faults both catch: median ratio {column}/st "
+                      f"{statistics.median(a / b for a, b in both):.2f}")
+    if "st" in columns and len(rows) > 1:  # a "new" failure in every faulty run is likely baseline noise
+        common = set.intersection(*(set(r["st"]["novel_all"]) for r in rows))
+        if common:
+            print(f"  st: new in every faulty run (likely false positives the baseline missed): {sorted(common)}")
+    if "ci" in columns:
+        missed = [r["fault"] for r in rows if not r["ci"]["caught"]]
+        print(f"  not caught by ci: {missed or 'none'}")
+        walls = [r["ci"]["wall"] for r in rows]
+        print(f"  ci wall per faulty run: median {statistics.median(walls):.1f}s, max {max(walls):.1f}s")
+
+
 def mark(cell: dict | None) -> str:
     if cell is None:
         return "n/a"
@@ -89,9 +139,16 @@ def main() -> int:
                         help="clean schemathesis runs whose failures form the baseline (default 1)")
     parser.add_argument("--json", type=Path, help="also write the matrix as JSON here")
     parser.add_argument("--max-wait", type=float, default=1200.0, help="seconds to wait for a quiet machine")
+    parser.add_argument("--from-json", type=Path, metavar="FILE",
+                        help="measure nothing: print the totals of a matrix saved with --json")
     parser.add_argument("--no-extras", action="store_true",
                         help="skip the clean-reference profile wall times and the client overhead")
     args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text(encoding="utf-8"))
+        print(f"totals over {len(saved['rows'])} faults of {args.from_json}:")
+        totals(saved["rows"], [c for c in COLUMNS if c in saved["rows"][0]])
+        return 0
     columns = [c for c in args.columns.split(",") if c]
     unknown = set(columns) - set(COLUMNS)
     if unknown:
@@ -148,34 +205,7 @@ def main() -> int:
 
     total = time.perf_counter() - started
     print(f"\ntotals over {len(rows)} faults ({total / 60:.1f} min, load at start {start_load:.2f}):")
-    rates = {}
-    for column in columns:
-        cells = [r[column] for r in rows]
-        caught = [c for c in cells if c["caught"]]
-        times = [c["time"] for c in caught if c["time"] is not None]
-        rates[column] = len(caught) / len(cells)
-        median = statistics.median(times) if times else None
-        print(f"  {column:<5} caught {len(caught)}/{len(cells)} = {rates[column]:.0%}; "
-              f"median time to first failure {fmt_time(median)}")
-    if "st" in columns:
-        for column in ("ci", "full"):
-            if column not in columns:
-                continue
-            ratio = f"{rates[column] / rates['st']:.2f}x" if rates["st"] else "inf (plain st caught none)"
-            both = [(r[column]["time"], r["st"]["time"]) for r in rows
-                    if r[column]["caught"] and r["st"]["caught"] and r[column]["time"] and r["st"]["time"]]
-            speed = (f"; on the {len(both)} faults both catch, median time ratio {column}/st "
-                     f"{statistics.median(a / b for a, b in both):.2f}") if both else ""
-            print(f"  kill rate {column} / plain st: {ratio}{speed}")
-    if "st" in columns and len(rows) > 1:  # a "new" failure in every faulty run is likely baseline noise
-        common = set.intersection(*(set(r["st"]["novel_all"]) for r in rows))
-        if common:
-            print(f"  st: new in every faulty run (likely false positives the baseline missed): {sorted(common)}")
-    missed = [r["fault"] for r in rows if "ci" in r and not r["ci"]["caught"]]
-    if "ci" in columns:
-        print(f"  not caught by ci: {missed or 'none'}")
-        walls = [r["ci"]["wall"] for r in rows]
-        print(f"  ci wall per faulty run: median {statistics.median(walls):.1f}s, max {max(walls):.1f}s")
+    totals(rows, columns)
     overhead = None
     if not args.no_extras:
         result = measure_overhead(iterations=200, rounds=5)
