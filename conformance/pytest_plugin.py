@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from conformance.checks import checking
 from conformance.client.ledger import LEDGER_NAME, Ledger, load_leftovers
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Session
 from conformance.config import Settings, load_settings
-from conformance.deviations import Deviation
 from conformance.errors import ConformanceToolError, TargetError
-from conformance.reporting.collector import EXPIRED_DEVIATION_PROPERTY, TARGET_ERROR_PROPERTY, ResultCollector
+from conformance.reporting.collector import TARGET_ERROR_PROPERTY, ResultCollector
 from conformance.spec.catalog import load_catalog
 from conformance.target import Target, start_target
 
@@ -72,7 +72,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not suite_items:
         return
     catalog = load_catalog()
-    deviations = settings_from_options(config).deviations
     for item in suite_items:
         ids = requirement_ids(item)
         if not ids:
@@ -85,7 +84,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if any(rid.startswith(area + "-") for rid in ids):
                 item.add_marker(getattr(pytest.mark, marker))
         _label_for_allure(item, ids)
-        _apply_deviations(item, ids, deviations)
     selection = Selection.from_config(config)
     keep = [i for i in items if not is_suite_item(i) or selection.keeps(i)]
     if len(keep) != len(items):
@@ -133,20 +131,6 @@ class Selection:
         return any(self.matches(rid) for rid in requirement_ids(item))
 
 
-def _apply_deviations(item: pytest.Item, ids: tuple[str, ...], deviations: tuple[Deviation, ...]) -> None:
-    """A known deviation turns the test into an xfail. For a test entry it is strict (a pass fails the run: the
-    entry can go); for a requirement entry the collector flags the entry once every test of it passes."""
-    for deviation in deviations:
-        if not deviation.matches(item.nodeid, ids):
-            continue
-        if deviation.expired():
-            item.user_properties.append((EXPIRED_DEVIATION_PROPERTY, deviation.reason))
-            continue
-        item.add_marker(pytest.mark.xfail(strict=deviation.test is not None,
-                                          reason=f"known deviation: {deviation.reason}"))
-        return
-
-
 def _label_for_allure(item: pytest.Item, ids: tuple[str, ...]) -> None:
     """Group the test by area (epic), topic (feature) and requirement (story) in Allure; link each ID."""
     for area in sorted({rid.split("-")[0] for rid in ids}):
@@ -156,6 +140,16 @@ def _label_for_allure(item: pytest.Item, ids: tuple[str, ...]) -> None:
     for rid in ids:
         item.add_marker(pytest.mark.allure_label(rid, label_type="story"))
         item.add_marker(pytest.mark.allure_link(f"requirements.yaml#{rid}", link_type="requirement", name=rid))
+
+
+@pytest.fixture(autouse=True)
+def _conformance_checks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every suite test runs in a check scope: `conformance.checks.check` reports against one requirement."""
+    if not is_suite_item(request.node):
+        yield
+        return
+    with checking(request.getfixturevalue("subtests"), request.node.nodeid, requirement_ids(request.node)):
+        yield
 
 
 @pytest.fixture(autouse=True)

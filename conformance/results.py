@@ -1,10 +1,28 @@
-"""Records of a run: one per test, one per requirement, one for the whole run."""
+"""Records of a run: one per check, one per test, one per requirement, one for the whole run.
+
+A requirement's verdict is the fold of its own checks over every test that names it (never of the
+tests' outcomes as a whole):
+
+- failed: one of its checks failed (a SHOULD or MAY requirement: warning); known deviation when every
+  failed check is covered by an entry of the deviations file;
+- flaky: a check failed and passed when the test was replayed;
+- passed: at least one of its checks ran and every check of it, in every test, held;
+- not verified: otherwise, with the reason (no key, no probe, read-only, a refused setup request with
+  the server's answer, an earlier step that did not hold, the target failed).
+
+A test that names one requirement and runs no explicit check is that requirement's check as a whole.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from conformance.spec.catalog import Catalog
+
+if TYPE_CHECKING:
+    from conformance.deviations import Deviation
 
 PASSED = "passed"
 FAILED = "failed"
@@ -14,32 +32,63 @@ NOT_SELECTED = "not selected"
 TARGET_ERROR = "target error"
 KNOWN_DEVIATION = "known deviation"
 FLAKY = "flaky"
-WARNING = "warning"  # a failed test whose requirements are all SHOULD or MAY
+WARNING = "warning"  # a failed check (or test) whose requirements are all SHOULD or MAY
+
+
+@dataclass(slots=True)
+class CheckRecord:
+    """One check of one test: the requirement it is evidence for and how it ended."""
+
+    requirement: str
+    outcome: str  # passed | failed | not verified | target error
+    message: str = ""
+    nodeid: str = ""
+    first_failure: str = ""  # the failure of the first attempt, when the test was replayed and this passed
 
 
 @dataclass(slots=True)
 class TestRecord:
-    """The outcome of one suite test."""
+    """The outcome of one suite test, with the checks it ran."""
 
     __test__ = False  # not a test class, despite the name
 
     nodeid: str
     requirements: tuple[str, ...]
-    outcome: str = PASSED  # passed | failed | not verified | target error
+    outcome: str = PASSED  # passed | failed | warning | flaky | not verified | target error
     message: str = ""
     duration: float = 0.0
-    deviation: str | None = None  # the reason of a known-deviation entry that covered this test
+    deviation: str | None = None  # the reason of a known-deviation entry that covered a failure of this test
     first_failure: str = ""  # the failure of the first attempt, when the test was replayed
+    checks: list[CheckRecord] = field(default_factory=list)
+    first_failures: dict[str, str] = field(default_factory=dict)  # requirement -> its failure in the first attempt
+
+    def evidence(self, requirement: str) -> list[CheckRecord]:
+        """The checks of this test that speak about `requirement`."""
+        own = [c for c in self.checks if c.requirement == requirement]
+        if own:
+            return own
+        if self.requirements == (requirement,):  # the test as a whole is the check of its only requirement
+            outcome = {WARNING: FAILED, KNOWN_DEVIATION: FAILED}.get(self.outcome, self.outcome)
+            first = self.first_failure if outcome in (PASSED, FLAKY) else ""
+            return [CheckRecord(requirement, PASSED if outcome == FLAKY else outcome, self.message, self.nodeid,
+                                first)]
+        reason = "no check of it ran in this test"
+        if self.outcome not in (PASSED, FLAKY) and self.message:
+            reason += f": the test stopped first ({self.message.splitlines()[0]})"
+        return [CheckRecord(requirement, TARGET_ERROR if self.outcome == TARGET_ERROR else NOT_VERIFIED, reason,
+                            self.nodeid)]
 
 
 @dataclass(frozen=True, slots=True)
 class RequirementVerdict:
-    """What the run says about one catalog requirement."""
+    """What the run says about one catalog requirement, and the check that decided it."""
 
     id: str
     verdict: str
     tests: tuple[str, ...]
     reason: str = ""
+    decided_by: str = ""  # the test whose check decided the verdict
+    checks: int = 0  # how many checks of it ran
 
 
 @dataclass(slots=True)
@@ -48,6 +97,7 @@ class RunResult:
 
     tests: list[TestRecord] = field(default_factory=list)
     deselected: set[str] = field(default_factory=set)  # requirement IDs of tests left out by the selection
+    deviations: tuple[Deviation, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """How many tests ended each way."""
@@ -56,17 +106,11 @@ class RunResult:
             out[test.outcome] += 1
         return out
 
-    @property
-    def failed(self) -> bool:
-        """True when any test found the target non-conformant, or a deviation entry outlived its failure."""
-        return any(t.outcome == FAILED for t in self.tests) or self._stale_deviations()
-
-    def _stale_deviations(self) -> bool:
-        by_reason: dict[str, list[TestRecord]] = {}
-        for test in self.tests:
-            if test.deviation:
-                by_reason.setdefault(test.deviation, []).append(test)
-        return any(all(t.outcome == PASSED for t in group) for group in by_reason.values())
+    def failing(self, catalog: Catalog) -> list[RequirementVerdict]:
+        """The verdicts that make the run non-conformant: a failed requirement, a flaky MUST."""
+        levels = {rid: req.level for rid, req in catalog.requirements.items()}
+        return [v for v in self.verdicts(catalog)
+                if v.verdict == FAILED or (v.verdict == FLAKY and levels.get(v.id) == "MUST")]
 
     @property
     def target_broken(self) -> bool:
@@ -79,36 +123,62 @@ class RunResult:
         for test in self.tests:
             for req in test.requirements:
                 by_req.setdefault(req, []).append(test)
-        verdicts = [_verdict(req_id, catalog.requirements[req_id].observable, by_req.get(req_id, []))
-                    for req_id in catalog.requirements]
-        return [RequirementVerdict(v.id, NOT_SELECTED, v.tests, "its tests were left out by the selection")
-                if v.verdict == NOT_COVERED and v.id in self.deselected else v for v in verdicts]
+        verdicts = []
+        for req_id, requirement in catalog.requirements.items():
+            tests = by_req.get(req_id, [])
+            evidence = [c for t in tests for c in t.evidence(req_id)]
+            verdict = fold(req_id, requirement.level, evidence, self.deviations)
+            if not evidence:
+                verdict = _uncovered(req_id, requirement.observable, req_id in self.deselected)
+            verdicts.append(RequirementVerdict(verdict.id, verdict.verdict, tuple(t.nodeid for t in tests),
+                                               verdict.reason, verdict.decided_by, len(evidence)))
+        return verdicts
 
 
-def _verdict(req_id: str, observable: str, tests: list[TestRecord]) -> RequirementVerdict:
-    names = tuple(t.nodeid for t in tests)
-    outcomes = {t.outcome for t in tests}
-    if FAILED in outcomes:
-        return RequirementVerdict(req_id, FAILED, names, _first(tests, FAILED))
-    if WARNING in outcomes:
-        return RequirementVerdict(req_id, WARNING, names, _first(tests, WARNING))
-    if KNOWN_DEVIATION in outcomes:
-        return RequirementVerdict(req_id, KNOWN_DEVIATION, names, _first(tests, KNOWN_DEVIATION))
-    if tests and all(t.deviation and t.outcome == PASSED for t in tests):
-        return RequirementVerdict(req_id, FAILED, names, "deviation no longer needed: every test of it passes now; "
-                                  f"remove its entry from the deviations file ({tests[0].deviation})")
-    if FLAKY in outcomes:
-        return RequirementVerdict(req_id, FLAKY, names, _first(tests, FLAKY))
-    if PASSED in outcomes:
-        return RequirementVerdict(req_id, PASSED, names)
-    if TARGET_ERROR in outcomes:
-        return RequirementVerdict(req_id, NOT_VERIFIED, names, "the target failed: " + _first(tests, TARGET_ERROR))
-    if NOT_VERIFIED in outcomes:
-        return RequirementVerdict(req_id, NOT_VERIFIED, names, _first(tests, NOT_VERIFIED))
+def fold(req_id: str, level: str, evidence: Iterable[CheckRecord],
+         deviations: tuple[Deviation, ...] = ()) -> RequirementVerdict:
+    """The verdict of one requirement from its checks (see the module docstring)."""
+    checks = list(evidence)
+    active = [d for d in deviations if not d.expired()]
+
+    def covering(c: CheckRecord) -> Deviation | None:
+        return next((d for d in active if d.matches(c.nodeid, (c.requirement,))), None)
+
+    def verdict(kind: str, c: CheckRecord, reason: str | None = None) -> RequirementVerdict:
+        text = c.message if reason is None else reason
+        return RequirementVerdict(req_id, kind, (), text.splitlines()[0] if text else "", c.nodeid)
+
+    failed = [c for c in checks if c.outcome == FAILED]
+    excused = [c for c in failed if covering(c)]
+    if len(excused) < len(failed):
+        first = next(c for c in failed if not covering(c))
+        expired = next((d for d in deviations if d.expired() and d.matches(first.nodeid, (req_id,))), None)
+        reason = f"expired deviation ({expired.reason}) no longer excuses this failure: {first.message}" \
+            if expired else None
+        return verdict(FAILED if level == "MUST" else WARNING, first, reason)
+    if excused:
+        return verdict(KNOWN_DEVIATION, excused[0], covering(excused[0]).reason)  # type: ignore[union-attr]
+    covered = [c for c in checks if covering(c)]
+    if covered and all(c.outcome == PASSED for c in covered):
+        return verdict(FAILED, covered[0], "deviation no longer needed: every check of it passes now; remove its "
+                                           f"entry from the deviations file ({covering(covered[0]).reason})")  # type: ignore[union-attr]
+    flaky = [c for c in checks if c.outcome == PASSED and c.first_failure]
+    if flaky:
+        return verdict(FLAKY, flaky[0], f"failed, then passed when replayed; first attempt: {flaky[0].first_failure}")
+    broken = [c for c in checks if c.outcome == TARGET_ERROR]
+    if broken:
+        return verdict(NOT_VERIFIED, broken[0], f"the target failed: {broken[0].message}")
+    unverified = [c for c in checks if c.outcome != PASSED]
+    if unverified:
+        return verdict(NOT_VERIFIED, unverified[0])
+    if checks:
+        return verdict(PASSED, checks[0], "")
+    return RequirementVerdict(req_id, NOT_COVERED, (), "no test verifies it yet")
+
+
+def _uncovered(req_id: str, observable: str, deselected: bool) -> RequirementVerdict:
+    if deselected:
+        return RequirementVerdict(req_id, NOT_SELECTED, (), "its tests were left out by the selection")
     if observable == "none":
-        return RequirementVerdict(req_id, NOT_VERIFIED, names, "not observable from outside the target")
-    return RequirementVerdict(req_id, NOT_COVERED, names, "no test verifies it yet")
-
-
-def _first(tests: list[TestRecord], outcome: str) -> str:
-    return next(t.message for t in tests if t.outcome == outcome).splitlines()[0] if tests else ""
+        return RequirementVerdict(req_id, NOT_VERIFIED, (), "not observable from outside the target")
+    return RequirementVerdict(req_id, NOT_COVERED, (), "no test verifies it yet")

@@ -133,16 +133,23 @@ def decide(pytest_code: int, result: RunResult | None) -> Outcome:
     if result.target_broken:
         first = next(t for t in result.tests if t.outcome == "target error")
         return Outcome(EXIT_TARGET, f"the target broke during the run: {first.message}")
-    if result.failed:
-        failed = sum(1 for t in result.tests if t.outcome == "failed")
-        return Outcome(EXIT_NON_CONFORMANT, f"non-conformant: {failed} test(s) failed")
-    if not any(t.outcome in ("passed", "known deviation", "flaky", "warning") for t in result.tests):
+    from conformance.spec.catalog import load_catalog
+
+    catalog = load_catalog()
+    failing = result.failing(catalog)
+    if failing:
+        flaky = sum(1 for v in failing if v.verdict == "flaky")
+        detail = f", {flaky} of them flaky" if flaky else ""
+        return Outcome(EXIT_NON_CONFORMANT, f"non-conformant: {len(failing)} requirement(s) failed{detail} "
+                                            f"(first: {failing[0].id}: {failing[0].reason})")
+    verdicts = result.verdicts(catalog)
+    if not any(v.verdict in ("passed", "known deviation", "flaky", "warning") for v in verdicts):
         if any("read-only" in t.message for t in result.tests):
             return Outcome(EXIT_USAGE, "nothing could be verified: the selected tests all need writes, "
                                        "which a read-only run does not send")
         return Outcome(EXIT_USAGE, "nothing could be verified: give the target's keys, fixtures and probe "
                                    "(see conformance.example.toml)")
-    notes = [f"{n} {what}" for what in ("warning", "flaky") if (n := sum(1 for t in result.tests if t.outcome == what))]
+    notes = [f"{n} {what}" for what in ("warning", "flaky") if (n := sum(1 for v in verdicts if v.verdict == what))]
     return Outcome(EXIT_CONFORMANT, "conformant" + (f" ({', '.join(notes)}: see the report)" if notes else ""))
 
 

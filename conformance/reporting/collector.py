@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.checks import REQUIREMENT_KEY
 from conformance.results import (
     FAILED,
     FLAKY,
@@ -14,6 +15,7 @@ from conformance.results import (
     PASSED,
     TARGET_ERROR,
     WARNING,
+    CheckRecord,
     RunResult,
     TestRecord,
 )
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
     from conformance.target import Target
 
 TARGET_ERROR_PROPERTY = "conformance_target_error"
-EXPIRED_DEVIATION_PROPERTY = "conformance_expired_deviation"
 PENDING = "pending"
 REQUIREMENTS_PROPERTY = "requirements"
 OPERATION_STATS_PROPERTY = "operation_stats"
@@ -36,6 +37,7 @@ class ResultCollector:
         self.result = RunResult()
         self.target: Target | None = None
         self._records: dict[str, TestRecord] = {}
+        self._pending: dict[str, list[CheckRecord]] = {}  # checks of a test whose attempt has not ended yet
         self.operation_stats: list[dict[str, Any]] = []  # per generated test: what it sent and got back
 
     def attach(self, target: Target) -> None:
@@ -43,7 +45,7 @@ class ResultCollector:
         self.target = target
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call":
+        if report.when == "call" and not _is_check(report):
             self._take_operation_stats(report)
         props = dict(report.user_properties)
         if REQUIREMENTS_PROPERTY not in props:
@@ -53,12 +55,21 @@ class ResultCollector:
             record = TestRecord(report.nodeid, tuple(str(props[REQUIREMENTS_PROPERTY]).split()), outcome=PENDING)
             self._records[report.nodeid] = record
             self.result.tests.append(record)
-        record.duration += report.duration
-        if report.outcome == "rerun":  # the first, failed attempt of a replayed test
-            record.first_failure = self._scrub(_message(report, props))
+        if _is_check(report):
+            self._take_check(record, report, props)
             return
-        if hasattr(report, "wasxfail"):
-            record.deviation = str(report.wasxfail).removeprefix("known deviation: ")
+        record.duration += report.duration
+        if report.outcome == "rerun":  # the first, failed attempt of a replayed test: its checks are set aside
+            record.first_failure = self._scrub(_message(report, props))
+            for check in self._pending.pop(report.nodeid, []):
+                if check.outcome == FAILED:
+                    record.first_failures.setdefault(check.requirement, check.message)
+            return
+        if report.when == "call":
+            record.checks.extend(self._pending.pop(report.nodeid, []))
+            for check in record.checks:
+                if check.outcome == PASSED and check.requirement in record.first_failures:
+                    check.first_failure = record.first_failures[check.requirement]
         outcome = _outcome(report, props)
         if outcome == PASSED and record.first_failure:
             outcome = FLAKY
@@ -70,6 +81,15 @@ class ResultCollector:
                 record.message = f"failed, then passed when replayed; first attempt: {record.first_failure}"
             elif outcome == FAILED and record.first_failure:
                 record.message += " (reproduced when replayed)"
+
+    def _take_check(self, record: TestRecord, report: pytest.TestReport, props: dict[str, Any]) -> None:
+        """One check (a subtest named by its requirement) of a running test."""
+        requirement = str(report.context.kwargs.get(REQUIREMENT_KEY, ""))  # type: ignore[attr-defined]
+        if requirement not in record.requirements:
+            return
+        outcome = _outcome(report, props) or PASSED
+        message = self._scrub(_message(report, props)) if outcome != PASSED else ""
+        self._pending.setdefault(record.nodeid, []).append(CheckRecord(requirement, outcome, message, record.nodeid))
 
     def _take_operation_stats(self, report: pytest.TestReport) -> None:
         import json
@@ -100,6 +120,23 @@ class ResultCollector:
         if selection.narrowed:
             self.result.deselected.update(r for r in load_catalog().requirements if not selection.matches(r))
 
+    def _note_deviations(self) -> None:
+        """Deviations excuse single checks (conformance.results.fold); a test is a known deviation when every
+        failure it had is excused."""
+        from conformance.pytest_plugin import settings_from_options
+        from conformance.results import fold
+
+        self.result.deviations = settings_from_options(self.config).deviations
+        if not self.result.deviations:
+            return
+        for test in self.result.tests:
+            if test.outcome not in (FAILED, WARNING):
+                continue
+            folds = [fold(r, "MUST", test.evidence(r), self.result.deviations) for r in test.requirements]
+            excused = [f for f in folds if f.verdict == KNOWN_DEVIATION]
+            if excused and not any(f.verdict == FAILED for f in folds):
+                test.outcome, test.deviation, test.message = KNOWN_DEVIATION, excused[0].reason, excused[0].reason
+
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
             self.result.deselected.update(rid for mark in item.iter_markers("requirement") for rid in mark.args)
@@ -120,6 +157,7 @@ class ResultCollector:
         if self.target is None and self.result.tests:
             self.target = _controller_target(self.config)
         self._note_selection()
+        self._note_deviations()
         if not self.result.tests or self.target is None:
             return
         from conformance.reporting.summary import write_reports
@@ -147,11 +185,15 @@ def _controller_target(config: pytest.Config) -> Target:
     return Target(settings, os.environ.get("CONFORMANCE_RUN_ID", "unknown"), description)
 
 
+def _is_check(report: pytest.TestReport) -> bool:
+    """A check of a suite test (a pytest subtest carrying its requirement)."""
+    context = getattr(report, "context", None)
+    return context is not None and REQUIREMENT_KEY in getattr(context, "kwargs", {})
+
+
 def _outcome(report: pytest.TestReport, props: dict[str, Any]) -> str | None:
     if TARGET_ERROR_PROPERTY in props and report.failed:
         return TARGET_ERROR
-    if report.skipped and hasattr(report, "wasxfail"):
-        return KNOWN_DEVIATION
     if report.failed:
         return FAILED
     if report.skipped:
@@ -169,15 +211,6 @@ def _rank(outcome: str) -> int:
 def _message(report: pytest.TestReport, props: dict[str, Any]) -> str:
     if TARGET_ERROR_PROPERTY in props:
         return str(props[TARGET_ERROR_PROPERTY])
-    if hasattr(report, "wasxfail"):
-        return str(report.wasxfail)
-    if report.failed and "XPASS(strict)" in str(report.longrepr):
-        return ("deviation no longer needed: the test passes now; remove its entry from the deviations file "
-                f"({str(report.longrepr).replace('[XPASS(strict)] ', '')})")
-    expired = props.get(EXPIRED_DEVIATION_PROPERTY)
-    if report.failed and expired:
-        crash = getattr(report.longrepr, "reprcrash", None)
-        return f"expired deviation ({expired}) no longer excuses this failure: {crash.message if crash else ''}"
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
     crash = getattr(report.longrepr, "reprcrash", None)

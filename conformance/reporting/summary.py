@@ -44,7 +44,7 @@ def run_verdict(result: RunResult) -> str:
     """conformant, non-conformant, or target broken."""
     if result.target_broken:
         return "target broken"
-    return "non-conformant" if result.failed else "conformant"
+    return "non-conformant" if result.failing(load_catalog()) else "conformant"
 
 
 def operations_section(stats: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -104,13 +104,16 @@ def build_summary(result: RunResult, target: Target, catalog: Catalog,
                      "gaps": [r.id for r in observable if r.verdict == NOT_COVERED]},
         "requirements": [
             {"id": v.id, "level": catalog.requirements[v.id].level, "title": catalog.requirements[v.id].title,
-             "verdict": v.verdict, "reason": v.reason, "tests": list(v.tests),
+             "verdict": v.verdict, "reason": v.reason, "decided_by": v.decided_by, "checks": v.checks,
+             "tests": list(v.tests), "readings": [{"name": r.name, "says": r.says} for r in catalog.requirements[v.id].readings],
              "observable": catalog.requirements[v.id].observable, "quote": catalog.requirements[v.id].quote,
              "ambiguity": catalog.requirements[v.id].ambiguity}
             for v in verdicts
         ],
         "tests": [{"nodeid": t.nodeid, "requirements": list(t.requirements), "outcome": t.outcome,
-                   "message": t.message, "duration": round(t.duration, 4)} for t in result.tests],
+                   "message": t.message, "duration": round(t.duration, 4),
+                   "checks": [{"requirement": c.requirement, "outcome": c.outcome, "message": c.message}
+                              for c in t.checks]} for t in result.tests],
         **({"generation": _generation(operations), "operations": operations_section(operations)} if operations else {}),
     }
 
@@ -148,7 +151,8 @@ def terminal_lines(result: RunResult, target: Target, operations: list[dict[str,
     for v in verdicts:
         if v.verdict in (FAILED, WARNING):
             level = catalog.requirements[v.id].level
-            lines.append(f"{v.verdict.upper()} {v.id} ({level}): {catalog.requirements[v.id].title} ({v.reason})")
+            lines.append(f"{v.verdict.upper()} {v.id} ({level}): {catalog.requirements[v.id].title} ({v.reason}) "
+                         f"[{v.decided_by}]")
     if operations:
         section = operations_section(operations)
         sent = sum(row["cases"] for row in section.values())

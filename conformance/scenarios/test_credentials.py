@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects, credential_of, credentials_path
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
@@ -78,31 +79,45 @@ def _full_body(objects: Objects, **fields: Any) -> dict[str, Any]:
 def test_credential_lifecycle(admin: ApiClient, objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
     org, user = settings.org, _user(fixtures)
     body = _full_body(objects, description="made by the conformance suite")
-    created = _answer(_create(admin, objects, org, user, body), "Created", 200, 201)
-    wrong = {k: (created.get(k), body[k]) for k in ("credential_id", "name", "revoked") if created.get(k) != body[k]}
-    assert not wrong, f"the created credential must carry the values sent; (got, sent): {wrong}"
-    entity = created["credential_id"]
+    with check("CRED-CRUD-009"):
+        expect_status(admin.get(credentials_path(org, user, f"{objects.name('credential')}-never-made")), 404,
+                      why="no such credential")
+    created_answer = _create(admin, objects, org, user, body)
+    setup(created_answer, "creating a credential", 200, 201)
+    with check("CRED-CRUD-001"):
+        created = _answer(created_answer, "Created", 200, 201)
+        wrong = {k: (created.get(k), body[k]) for k in ("credential_id", "name") if created.get(k) != body[k]}
+        assert not wrong, f"the created credential must carry the values sent; (got, sent): {wrong}"
+    entity = credential_of(created_answer.json()).get("credential_id") or body["credential_id"]
     path = credentials_path(org, user, entity)
 
-    _, listed = _page(admin.get(credentials_path(org, user), params={"page_size": 100, "search": body["name"]}))
-    assert entity in _ids(listed), f"the new credential {entity} is not in the org's list: {_ids(listed)}"
-    retrieved = _answer(admin.get(path), "Ok")
-    assert (retrieved.get("credential_id"), retrieved.get("name")) == (entity, body["name"]), \
-        f"retrieving {entity} answered another credential: {retrieved}"
+    with check("CRED-LIST-001"):
+        _, listed = _page(admin.get(credentials_path(org, user), params={"page_size": 100, "search": body["name"]}))
+    with check("CRED-CRUD-004"):
+        _, listed = _page(admin.get(credentials_path(org, user), params={"page_size": 100, "search": body["name"]}))
+        assert entity in _ids(listed), f"the new credential {entity} is not in the org's list: {_ids(listed)}"
+    with check("CRED-CRUD-008"):
+        retrieved = _answer(admin.get(path), "Ok")
+        assert retrieved.get("credential_id") == entity, f"retrieving {entity} answered another credential: {retrieved}"
 
     update = {**body, "name": f"{body['name']}-renamed", "description": "updated by the suite", "revoked": True}
-    updated = _answer(admin.put(path, update), "Updated", 200, 201)
-    for shown in (updated, _answer(admin.get(path), "Ok")):
-        got = (shown.get("name"), shown.get("description"), shown.get("revoked"))
-        assert got == (update["name"], update["description"], True), \
-            f"the update must apply name, description and revoked; the credential shows {got}"
+    with check("CRED-CRUD-010"):
+        updated = _answer(admin.put(path, update), "Updated", 200, 201)
+        for shown in (updated, _answer(admin.get(path), "Ok")):
+            got = (shown.get("name"), shown.get("revoked"))
+            assert got == (update["name"], True), \
+                f"the update must apply the name and revoked sent; the credential shows {got}"
 
-    deleted = expect_status(admin.delete(path), 204, why="deleting an existing credential")
-    assert deleted.text.strip() == "", f"DELETE must answer no content; it answered {deleted.text[:100]!r}"
-    expect_status(admin.get(path), 404, why="the credential was deleted")
-    expect_status(admin.delete(path), 404, why="the credential is already gone")
-    expect_status(admin.put(path, update), 404, why="updating a deleted credential")
-    expect_status(admin.get(credentials_path(org, user, f"{entity}-never-made")), 404, why="no such credential")
+    with check("CRED-CRUD-014") as deleted:
+        answer = expect_status(admin.delete(path), 204, why="deleting an existing credential")
+        assert answer.text.strip() == "", f"DELETE must answer no content; it answered {answer.text[:100]!r}"
+        expect_status(admin.get(path), 404, why="the credential was deleted")
+    with check("CRED-CRUD-015"):
+        needs(deleted)
+        expect_status(admin.delete(path), 404, why="the credential is already gone")
+    with check("CRED-CRUD-012"):
+        needs(deleted)
+        expect_status(admin.put(path, update), 404, why="updating a deleted credential")
 
 
 @pytest.mark.requirement("CRED-CRUD-005")

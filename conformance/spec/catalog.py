@@ -18,6 +18,14 @@ REQUIRED_FIELDS = ("id", "level", "title", "operations", "source", "quote", "obs
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """One documented way to read an ambiguous requirement, and the reference switch that serves it."""
+
+    name: str  # `default` (the reference's own reading) or the name of a `conformance serve --readings` switch
+    says: str  # what a server following this reading does
+
+
+@dataclass(frozen=True, slots=True)
 class Requirement:
     """One documented, testable statement."""
 
@@ -29,6 +37,7 @@ class Requirement:
     quote: str
     observable: str
     ambiguity: str | None = None
+    readings: tuple[Reading, ...] = ()  # the outcomes a fair test accepts where the documents allow several
 
     @property
     def area(self) -> str:
@@ -85,4 +94,14 @@ def _requirement(entry: Any, where: str) -> Requirement:
         id=entry["id"], level=entry["level"], title=str(entry["title"]),
         operations=tuple(entry["operations"] or ()), source=str(entry["source"]), quote=str(entry["quote"]),
         observable=entry["observable"], ambiguity=entry.get("ambiguity"),
+        readings=_readings(entry.get("readings"), f"{where} ({entry['id']})"),
     )
+
+
+def _readings(raw: Any, where: str) -> tuple[Reading, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str)
+                                            and isinstance(r.get("says"), str) for r in raw):
+        raise SpecError(f"{where}: readings must be a list of mappings with name and says")
+    return tuple(Reading(r["name"], r["says"]) for r in raw)

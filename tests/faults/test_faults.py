@@ -25,7 +25,7 @@ def test_fault_is_caught(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     try:
         env = write_target_config(tmp_path / "target.toml", server)
         done = run_cli("run", "--config", str(tmp_path / "target.toml"), "--profile", "ci",
-                       "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
+                       "--requirement", fault.violates, "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
     finally:
         server.stop()
     binding = load_catalog().requirements[fault.violates].level == "MUST"

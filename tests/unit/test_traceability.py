@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 import subprocess
@@ -43,14 +44,41 @@ def test_every_suite_test_names_known_requirements() -> None:
     assert len(collected) > 50, f"only {len(collected)} conformance tests collected"
 
 
-def test_no_test_mixes_must_with_should_or_may() -> None:
-    """A failure must be attributable: a test naming a MUST fails the run, so it names no SHOULD or MAY
-    (whose failures are only warnings) and the other way round."""
-    levels = {rid: req.level for rid, req in load_catalog().requirements.items()}
-    tests = collected_requirements()
-    assert tests, collect().stdout[-2000:]
-    mixed = {test: ids for test, ids in tests.items() if len({levels[i] == "MUST" for i in ids}) > 1}
-    assert not mixed, f"tests naming MUST and SHOULD/MAY requirements together: {mixed}"
+def _marker_ids(func: ast.FunctionDef) -> list[str]:
+    for deco in func.decorator_list:
+        if isinstance(deco, ast.Call) and ast.unparse(deco.func).endswith("mark.requirement"):
+            return [a.value for a in deco.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return []
+
+
+def _checked_ids(func: ast.FunctionDef) -> tuple[set[str], bool]:
+    """(the literal requirement IDs of the check(...) calls in the test, whether any call names one dynamically)."""
+    literal, dynamic = set(), False
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "check" and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                literal.add(first.value)
+            else:
+                dynamic = True
+    return literal, dynamic
+
+
+def test_a_test_naming_several_requirements_checks_each_one_by_name() -> None:
+    """A requirement's verdict comes from its own checks: a test naming several requirements wraps the evidence
+    for each in `check("ID")` (conformance.checks), so one failing assertion cannot decide the others."""
+    package = Path(conformance.__file__).parent
+    unchecked: dict[str, list[str]] = {}
+    for path in sorted(package.glob("scenarios/test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+                continue
+            ids = _marker_ids(node)
+            literal, dynamic = _checked_ids(node)
+            missing = [] if len(ids) < 2 or dynamic else [i for i in ids if i not in literal]
+            if missing:
+                unchecked[f"{path.name}::{node.name}"] = missing
+    assert not unchecked, f"tests naming several requirements without a check of each: {unchecked}"
 
 
 def test_the_scenarios_name_only_catalog_ids_in_their_source() -> None:
