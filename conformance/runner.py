@@ -17,7 +17,7 @@ from conformance.config import ROLES, Settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET, EXIT_USAGE, TargetError, UsageError
 from conformance.redaction import scrub
 from conformance.results import RunResult
-from conformance.spec.catalog import load_catalog
+from conformance.spec.catalog import Catalog, load_catalog
 from conformance.spec.loader import SPEC_VARIABLE, load_contract
 
 PREFLIGHT_PATH = "/api/catalog/licenses/program/"
@@ -84,9 +84,10 @@ def derive_reports(report_dir: Path, summary_path: Path) -> None:
     """From this run's summary.json: the history entry, report.html and the results bundle."""
     import json
 
-    from conformance.reporting import allure, bundle, history, html
+    from conformance.reporting import allure, bundle, history, html, junit
 
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    junit.add_requirements(report_dir, summary)
     allure.write_extras(report_dir, summary)
     html.write(report_dir, summary)
     history.append(report_dir, summary)
@@ -120,7 +121,7 @@ def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str
     return args
 
 
-def decide(pytest_code: int, result: RunResult | None) -> Outcome:
+def decide(pytest_code: int, result: RunResult | None, catalog: Catalog | None = None) -> Outcome:
     """Map pytest's exit code and the run's records to the suite's exit codes."""
     if pytest_code == pytest.ExitCode.INTERRUPTED:
         return Outcome(EXIT_INTERRUPTED, "interrupted: the run was stopped before it finished")
@@ -133,9 +134,7 @@ def decide(pytest_code: int, result: RunResult | None) -> Outcome:
     if result.target_broken:
         first = next(t for t in result.tests if t.outcome == "target error")
         return Outcome(EXIT_TARGET, f"the target broke during the run: {first.message}")
-    from conformance.spec.catalog import load_catalog
-
-    catalog = load_catalog()
+    catalog = catalog or load_catalog()
     failing = result.failing(catalog)
     if failing:
         flaky = sum(1 for v in failing if v.verdict == "flaky")

@@ -1,8 +1,10 @@
-"""Allure results extras: the environment of the run and the categories failures are sorted into."""
+"""Allure results extras: the environment of the run, the categories failures are sorted into, and one result
+per requirement (its verdict and the check that decided it) beside the results of the tests."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,34 @@ def write_extras(report_dir: Path, summary: dict[str, Any]) -> None:
     lines = [f"{key}={_escape(value)}" for key, value in environment.items()]
     (folder / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (folder / "categories.json").write_text(json.dumps(CATEGORIES, indent=2) + "\n", encoding="utf-8")
+    for entry in summary.get("requirements", []):
+        if entry["verdict"] not in ("not covered", "not selected"):
+            result = requirement_result(entry, summary.get("run_id", ""))
+            (folder / f"{result['uuid']}-result.json").write_text(json.dumps(result) + "\n", encoding="utf-8")
+
+
+STATUS = {"passed": "passed", "failed": "failed", "warning": "passed", "flaky": "failed", "known deviation": "skipped",
+          "not verified": "skipped"}
+
+
+def requirement_result(entry: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """An Allure result for one requirement: its verdict, grouped by area, topic and ID like its tests."""
+    rid = entry["id"]
+    status = STATUS.get(entry["verdict"], "unknown")
+    if entry["verdict"] == "flaky" and entry.get("level") != "MUST":
+        status = "passed"
+    message = f"{entry['verdict']}: {entry.get('reason') or 'every check of it held'}"
+    return {
+        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run_id}/{rid}")), "historyId": f"requirement/{rid}",
+        "name": f"{rid}: {entry.get('title', '')}", "fullName": f"requirements.{rid}", "status": status,
+        "statusDetails": {"message": message, "trace": f"decided by {entry.get('decided_by') or '-'}; tests: "
+                                                       + ", ".join(entry.get("tests", []))},
+        "labels": [{"name": "epic", "value": rid.split("-")[0]}, {"name": "feature", "value": rid.rsplit("-", 1)[0]},
+                   {"name": "story", "value": rid}, {"name": "suite", "value": "requirements"},
+                   {"name": "severity", "value": {"MUST": "critical", "SHOULD": "normal"}.get(entry.get("level", ""), "minor")},
+                   {"name": "tag", "value": entry["verdict"]}],
+        "parameters": [], "steps": [], "attachments": [],
+    }
 
 
 def _escape(value: Any) -> str:

@@ -1,4 +1,5 @@
-"""A failure is replayed before it counts: one that does not reproduce is flaky, one that does is a failure."""
+"""A failure is replayed before it counts: one that does not reproduce is flaky (a flaky MUST still fails the gate),
+one that does is a failure."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def test_a_failure_that_does_not_reproduce_is_flaky(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(Store, "delete_program_assignment", keeps_the_seat_once)
     done = run_seat_test(tmp_path)
-    assert done.code == 0, done.stdout + done.stderr
+    assert done.code == 1, "a flaky MUST fails the gate\n" + done.stdout + done.stderr
+    assert done.verdict_of("CAT-SEAT-003") == "flaky"
     flaky = [t for t in done.summary()["tests"] if t["outcome"] == "flaky"]
     assert flaky and "failed, then passed when replayed" in flaky[0]["message"]
     assert "flaky" in done.stdout

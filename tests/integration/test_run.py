@@ -6,7 +6,9 @@ import json
 import secrets
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 from conformance.reference.server import ReferenceServer
 from tests.integration.conftest import KEY_VARIABLES, clean_env, run_cli, write_target_config
@@ -32,8 +34,25 @@ def test_run_without_a_target_uses_the_embedded_reference_and_passes(tmp_path: P
     assert any("POST http" in text and "reproduce: curl" in text for text in attached), "exchanges are attached"
     assert {"CAT-SEAT-003"} <= {label["value"] for label in seat[0]["labels"] if label["name"] == "story"}
     assert (tmp_path / "reports" / "allure-results" / "environment.properties").is_file()
+    by_requirement = {r["fullName"]: r for r in results if r.get("fullName", "").startswith("requirements.")}
+    assert by_requirement["requirements.CAT-SEAT-003"]["status"] == "passed"
+    assert "decided by" in by_requirement["requirements.CAT-SEAT-003"]["statusDetails"]["trace"]
+    junit = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
+    (requirements,) = junit.findall("testsuite[@name='requirements']")
+    cases = {case.get("name"): case for case in requirements.findall("testcase")}
+    assert set(cases) == {r["id"] for r in summary["requirements"]}
+    verdict = {p.get("name"): p.get("value") for p in cases["CAT-SEAT-003"].iter("property")}
+    assert verdict["verdict"] == "passed" and verdict["decided_by"], verdict
     assert "verdict: conformant" in done.stdout
     assert "conformance: conformant (exit 0)" in done.stdout
+
+
+def assert_every_observable_requirement_passed(summary: dict[str, Any]) -> None:
+    """On the reference (every key, the probe, every fixture) each requirement the API or the probe can show has
+    checks that ran and held: a "not verified" here is a check that is missing or never reached."""
+    undecided = {r["id"]: r["reason"] for r in summary["requirements"]
+                 if r["observable"] != "none" and r["verdict"] != "passed"}
+    assert not undecided, f"requirements not passed on the reference: {undecided}"
 
 
 FIVE_OUTPUTS = ("junit.xml", "summary.json", "report.html", "allure-results", "history")
@@ -75,6 +94,7 @@ def test_run_against_a_served_reference_with_a_config(tmp_path: Path, reference:
     assert done.code == 0, done.stdout + done.stderr
     counts = done.summary()["counts"]["tests"]
     assert counts["failed"] == 0 and counts.get("warning", 0) == 0, counts  # the baseline of tests/faults
+    assert_every_observable_requirement_passed(done.summary())
     assert done.summary()["target"]["base_url"] == reference.base_url
     assert_five_outputs(tmp_path / "out")  # (no key in any of them: tests/integration/test_secrets.py)
 
