@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import checking
-from conformance.client.ledger import LEDGER_NAME, Ledger, load_leftovers
+from conformance.client.ledger import LEDGER_NAME, Ledger, drain
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Session
 from conformance.config import Settings, load_settings
@@ -255,15 +255,14 @@ def conformance_ledger(conformance_session: Session, conformance_target: Target,
     """The run's cleanup ledger; leftovers of an interrupted earlier run are cleaned first."""
     settings = conformance_target.settings
     workerinput = getattr(request.config, "workerinput", None)  # not the environment: a parent may leak it
-    worker = workerinput.get("workerid") if workerinput else None
-    name = LEDGER_NAME if worker is None else f"ledger-{worker}.jsonl"
-    path = None if settings.embedded else settings.report_dir / name
+    worker = str(workerinput.get("workerid")) if workerinput else "main"
+    path = None if settings.embedded else settings.report_dir / LEDGER_NAME
     client = cleanup_client(conformance_session)
-    if path is not None and client is not None and worker in (None, "gw0") and not settings.read_only:
-        for old in sorted(settings.report_dir.glob("ledger*.jsonl")):
-            leftover = Ledger(old, "earlier-run", load_leftovers(old))
-            leftover.undo_all(client)
-    ledger = Ledger(path, conformance_target.run_id)
+    if path is not None and client is not None and not settings.read_only:
+        run_id = conformance_target.run_id
+        for old in sorted(settings.report_dir.glob("ledger*.jsonl")):  # (ledger-gw*.jsonl: older versions)
+            conformance_target.cleanup_problems.extend(drain(old, client, keep=lambda e: e.get("run_id") == run_id))
+    ledger = Ledger(path, conformance_target.run_id, worker=worker)
     yield ledger
     if client is not None:
         ledger.undo_all(client)

@@ -98,6 +98,7 @@ class RunResult:
     tests: list[TestRecord] = field(default_factory=list)
     deselected: set[str] = field(default_factory=set)  # requirement IDs of tests left out by the selection
     deviations: tuple[Deviation, ...] = ()
+    cleanup_problems: list[str] = field(default_factory=list)  # objects the run created and could not undo
 
     def counts(self) -> dict[str, int]:
         """How many tests ended each way."""

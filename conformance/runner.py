@@ -74,10 +74,18 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
     if live:
         for line in grabber.closing_lines():
             print(line)
+    scrub_reports(settings.report_dir, grabber.keys)  # before anything is derived or archived from the reports
     if grabber.summary_path is not None:
         derive_reports(settings.report_dir, grabber.summary_path)
-    scrub_reports(settings.report_dir, grabber.keys)
-    return decide(int(code), grabber.result)
+        scrub_reports(settings.report_dir, grabber.keys)
+    if grabber.collect_errors:
+        return Outcome(EXIT_USAGE, f"the suite could not be loaded: {scrub(grabber.collect_errors[0], grabber.keys)}")
+    outcome = decide(int(code), grabber.result)
+    if grabber.result is not None and grabber.result.cleanup_problems:
+        problems = grabber.result.cleanup_problems
+        outcome.reason += (f"; cleanup: {len(problems)} object(s) could not be undone, kept in the ledger for the next "
+                           f"run (first: {scrub(problems[0], grabber.keys)})")
+    return outcome
 
 
 def derive_reports(report_dir: Path, summary_path: Path) -> None:
@@ -189,15 +197,39 @@ def _unreachable(message: str) -> str:
 
 
 def scrub_reports(report_dir: Path, keys: list[str]) -> None:
-    """Belt and braces: remove any key value from every file the run wrote."""
+    """Belt and braces: remove any key value from every file the run wrote, archives included."""
     if not keys or not report_dir.is_dir():
         return
     for path in report_dir.rglob("*"):
-        if path.is_file() and path.suffix in {".json", ".xml", ".html", ".txt", ".md"}:
+        if path.is_file() and path.suffix in {".json", ".jsonl", ".xml", ".html", ".txt", ".md", ".properties"}:
             text = path.read_text(encoding="utf-8", errors="replace")
             cleaned = scrub(text, keys)
             if cleaned != text:
                 path.write_text(cleaned, encoding="utf-8")
+        elif path.is_file() and path.suffix == ".zip":
+            _scrub_archive(path, keys)
+
+
+def _scrub_archive(path: Path, keys: list[str]) -> None:
+    """Rewrite a zip archive whose members hold a key value (its manifest digests are then stale: the bundle is
+    built from scrubbed files in the first place, so this only catches what slipped through)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info.filename) for info in archive.infolist()}
+    cleaned = {name: scrub(data.decode("utf-8", errors="replace"), keys).encode() for name, data in members.items()}
+    if any(cleaned[name] != data for name, data in members.items() if _is_text(data)):
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members.items():
+                archive.writestr(name, cleaned[name] if _is_text(data) else data)
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class _ResultGrabber:
@@ -207,7 +239,15 @@ class _ResultGrabber:
         self.result: RunResult | None = None
         self.keys: list[str] = []
         self.summary_path: Path | None = None
+        self.collect_errors: list[str] = []  # a suite module that failed to import or collect
         self._collector: Any = None
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            lines = [line for line in str(report.longrepr).splitlines() if line.strip()]
+            cause = next((line.lstrip("E ").strip() for line in reversed(lines) if line.startswith("E ")),
+                         lines[-1] if lines else "collection failed")
+            self.collect_errors.append(f"{report.nodeid or 'the suite'}: {cause}")
 
     def closing_lines(self) -> list[str]:
         """Failures with their first lines, then the per-area table (for runs without pytest's terminal)."""

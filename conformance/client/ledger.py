@@ -7,9 +7,12 @@ an entry is a request chosen by its kind (UNDO below); an object already gone co
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,10 +81,16 @@ UNDO_ORDER = ("program_assignment", "user_assignment", "group_assignment", "prog
 
 @dataclass(slots=True)
 class Ledger:
-    """Objects created by this run, in creation order, mirrored to a file."""
+    """Objects created by this run (one worker of it), in creation order, mirrored to the run's ledger file.
+
+    Every worker of a parallel run appends to the same file under an exclusive file lock and rewrites only its
+    own entries; an entry that could not be undone stays in the file with the server's answer (`problem`), so
+    the run reports it and the next run tries again.
+    """
 
     path: Path | None
     run_id: str
+    worker: str = "main"
     entries: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -90,10 +99,12 @@ class Ledger:
         """Write down one created object; returns its entry."""
         if kind not in UNDO:
             raise ValueError(f"no undo is known for {kind!r}")
-        entry = {"kind": kind, "run_id": self.run_id, **identifiers}
-        with self._lock:
+        entry = {"kind": kind, "run_id": self.run_id, "worker": self.worker, "entry": uuid.uuid4().hex, **identifiers}
+        with self._lock, _locked(self.path):
             self.entries.append(entry)
-            self._append(entry)
+            if self.path is not None:
+                with self.path.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(entry) + "\n")
         return entry
 
     def forget(self, entry: dict[str, Any]) -> None:
@@ -101,7 +112,7 @@ class Ledger:
         with self._lock:
             if entry in self.entries:
                 self.entries.remove(entry)
-                self._rewrite()
+                self._rewrite(removed=[entry])
 
     def undo_all(self, client: ApiClient) -> None:
         """Undo every entry, dependants first; what could not be undone stays in the file and in problems."""
@@ -114,32 +125,68 @@ class Ledger:
             ordered = sorted(entries, key=lambda e: (UNDO_ORDER.index(e["kind"]), -position.get(id(e), 0)))
             undone = [e for e in ordered if self._undo(client, e)]
             self.entries = [e for e in self.entries if not any(e is u for u in undone)]
-            self._rewrite()
+            self._rewrite(removed=undone, kept=[e for e in ordered if not any(e is u for u in undone)])
 
     def _undo(self, client: ApiClient, entry: dict[str, Any]) -> bool:
         try:
             exchange = UNDO[entry["kind"]](client, entry)
         except Exception as exc:  # cleanup must go on whatever one object does
-            self.problems.append(f"{entry['kind']} {_ids(entry)}: {exc.__class__.__name__}")
-            return False
-        if exchange.status in GONE:
-            return True
-        self.problems.append(f"{entry['kind']} {_ids(entry)}: {exchange.operation} answered {exchange.status}")
+            problem = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        else:
+            if exchange.status in GONE:
+                return True
+            problem = f"{exchange.operation} answered {exchange.status} {exchange.text[:120]!r}"
+        entry["problem"] = problem
+        self.problems.append(f"{entry['kind']} {_ids(entry)}: {problem}")
         return False
 
-    def _append(self, entry: dict[str, Any]) -> None:
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry) + "\n")
-
-    def _rewrite(self) -> None:
+    def _rewrite(self, removed: list[dict[str, Any]], kept: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+        """Drop `removed` from the file and update `kept` (their problem), leaving other workers' entries as they are."""
         if self.path is None:
             return
-        if self.entries:
-            self.path.write_text("".join(json.dumps(e) + "\n" for e in self.entries), encoding="utf-8")
-        elif self.path.exists():
-            self.path.unlink()
+        gone = {e.get("entry") for e in removed}
+        updated = {e.get("entry"): e for e in kept}
+        with _locked(self.path):
+            current = load_leftovers(self.path)
+            entries = [updated.get(e.get("entry"), e) for e in current if e.get("entry") not in gone or not e.get("entry")]
+            if entries:
+                self.path.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+            elif self.path.exists():
+                self.path.unlink()
+
+
+def drain(path: Path, client: ApiClient, *, keep: Callable[[dict[str, Any]], bool] = lambda entry: False) -> list[str]:
+    """Undo every entry of a ledger file but those to `keep` (a killed run's leftovers at the start; at the end,
+    what the workers of this run left); what could not be undone stays in the file with the server's answer.
+    Returns the problems."""
+    with _locked(path):
+        entries = load_leftovers(path)
+        targets = [e for e in entries if not keep(e)]
+        if not targets:
+            return []
+        ledger = Ledger(None, "drain", worker="drain", entries=list(targets))
+        ledger.undo_all(client)
+        remaining = [e for e in entries if keep(e)] + ledger.entries
+        if remaining:
+            path.write_text("".join(json.dumps(e) + "\n" for e in remaining), encoding="utf-8")
+        else:
+            path.unlink()
+    return ledger.problems
+
+
+@contextmanager
+def _locked(path: Path | None) -> Iterator[None]:
+    """An exclusive lock on the ledger file (a sidecar .lock file), shared by every process of the run."""
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load_leftovers(path: Path) -> list[dict[str, Any]]:
@@ -158,4 +205,4 @@ def load_leftovers(path: Path) -> list[dict[str, Any]]:
 
 
 def _ids(entry: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in {"kind", "run_id"})
+    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in {"kind", "run_id", "worker", "entry", "problem"})

@@ -120,6 +120,25 @@ class ResultCollector:
         if selection.narrowed:
             self.result.deselected.update(r for r in load_catalog().requirements if not selection.matches(r))
 
+    @staticmethod
+    def _drain_ledger(target: Target) -> list[str]:
+        """What the run created and could not undo: the workers undid their own; whatever is still in the ledger
+        file is tried once more here, and what stays is reported (and kept for the next run)."""
+        from conformance.client.ledger import LEDGER_NAME, drain
+        from conformance.client.session import Session
+        from conformance.pytest_plugin import cleanup_client
+
+        settings = target.settings
+        path = settings.report_dir / LEDGER_NAME
+        if settings.embedded or settings.read_only or not path.is_file():
+            return list(dict.fromkeys(target.cleanup_problems))
+        session = Session(settings)
+        try:
+            client = cleanup_client(session)
+            return drain(path, client) if client is not None else [f"{path}: no key to undo its entries with"]
+        finally:
+            session.close()
+
     def _note_deviations(self) -> None:
         """Deviations excuse single checks (conformance.results.fold); a test is a known deviation when every
         failure it had is excused."""
@@ -158,6 +177,8 @@ class ResultCollector:
             self.target = _controller_target(self.config)
         self._note_selection()
         self._note_deviations()
+        if self.target is not None:
+            self.result.cleanup_problems = self._drain_ledger(self.target)
         if not self.result.tests or self.target is None:
             return
         from conformance.reporting.summary import write_reports

@@ -99,6 +99,9 @@ def build_summary(result: RunResult, target: Target, catalog: Catalog,
         "catalog": {"sha256": _digest(catalog.path), "requirements": len(catalog.requirements)},
         "verdict": run_verdict(result),
         "counts": {"tests": result.counts(), "requirements": req_counts},
+        "cleanup": {"problems": list(result.cleanup_problems),
+                    "note": "objects the run created and could not undo; they stay in the ledger for the next run"
+                    if result.cleanup_problems else ""},
         "coverage": {"observable": len(observable), "covered": len(covered),
                      "share": round(len(covered) / len(observable), 4) if observable else 1.0,
                      "gaps": [r.id for r in observable if r.verdict == NOT_COVERED]},
@@ -163,6 +166,9 @@ def terminal_lines(result: RunResult, target: Target, operations: list[dict[str,
         if lowest is not None:
             line += f"; lowest share of schema-valid cases answered 2xx: {lowest[1]:.0%} ({lowest[0]})"
         lines.append(line)
+    if result.cleanup_problems:
+        lines.append(f"cleanup: {len(result.cleanup_problems)} object(s) could not be undone (kept in the ledger for the "
+                     f"next run); first: {result.cleanup_problems[0]}")
     lines.append(f"verdict: {run_verdict(result)}")
     return lines
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conformance.reference.server import ReferenceServer
 from tests.integration.conftest import run_cli, write_target_config
@@ -102,3 +103,33 @@ def test_read_only_run_sends_no_write(tmp_path: Path, reference: ReferenceServer
     assert state(reference)["writes"] == writes_before
     assert done.verdict_of("CAT-SEAT-003") == "not verified"
     assert done.verdict_of("CORE-RBAC-020") == "passed"
+
+
+def test_an_object_that_cannot_be_undone_is_reported_and_kept_for_the_next_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.reference.errors import ApiError
+    from conformance.reference.store import Store
+
+    def refuse(self: Store, policy_id: int) -> bool:
+        raise ApiError("the policy store is read-only today", 409)
+
+    monkeypatch.setattr(Store, "delete_policy", refuse)
+    with ReferenceServer(host="127.0.0.1", port=0, database=":memory:") as server:
+        env = write_target_config(tmp_path / "t.toml", server)
+        headers = {"Authorization": f"Api-Token {server.keys.dm_admin}"}
+        policy = httpx.post(f"{server.base_url}/api/core/rbac/policies/", headers=headers,
+                            json={"name": "conformance-old-run-policy", "resources": ["/conformance/old"], "role_id": 3,
+                                  "platform_key": "alpha"}).json()
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "ledger.jsonl").write_text(json.dumps({"kind": "rbac_policy", "run_id": "old", "policy_id": policy["id"],
+                                                      "platform_key": "alpha"}) + "\n")
+        done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--report-dir", str(out),
+                       "--requirement", "CAT-SEAT-003", report_dir=out, env=env)
+    problems = done.summary()["cleanup"]["problems"]
+    assert any(f"policy_id={policy['id']}" in p and "409" in p for p in problems), problems
+    assert "could not be undone" in (out / "report.html").read_text()
+    last = (done.stdout + done.stderr).strip().splitlines()[-1]
+    assert "cleanup: 1 object(s) could not be undone" in last, last
+    kept = [json.loads(line) for line in (out / "ledger.jsonl").read_text().splitlines()]
+    assert [(e["policy_id"], "409" in e["problem"]) for e in kept] == [(policy["id"], True)], kept

@@ -73,3 +73,30 @@ def test_spec_lists_the_operations(tmp_path: Path) -> None:
     done = run_cli("spec", report_dir=tmp_path / "r")
     assert done.code == 0, done.stderr
     assert "POST /api/catalog/licenses/program/update/" in done.stdout
+
+
+BROKEN_IMPORT = """
+import sys
+
+class Broken:
+    def find_spec(self, name, path, target=None):
+        if name == "conformance.scenarios._licenses":
+            raise ImportError("planted import failure in the packaged suite")
+        return None
+
+sys.meta_path.insert(0, Broken())
+from conformance.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_suite_module_that_cannot_be_imported_exits_2_with_the_reason(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", BROKEN_IMPORT, "run", "--profile", "smoke", "--report-dir",
+                           str(tmp_path / "r")], capture_output=True, text=True, env=clean_env(), timeout=300,
+                          cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "could not be loaded" in last_line(done.stderr) and "planted import failure" in last_line(done.stderr)
+    assert "Traceback" not in last_line(done.stderr)
