@@ -78,14 +78,21 @@ def test_spec_lists_the_operations(tmp_path: Path) -> None:
 BROKEN_IMPORT = """
 import sys
 
-class Broken:
-    def find_spec(self, name, path, target=None):
-        if name == "conformance.scenarios._licenses":
-            raise ImportError("planted import failure in the packaged suite")
-        return None
+import _pytest.assertion.rewrite as rewrite
 
-sys.meta_path.insert(0, Broken())
+BROKEN = "conformance.scenarios._licenses"
+original = rewrite.AssertionRewritingHook.find_spec
+
+
+def find_spec(self, name, path=None, target=None):
+    if name == BROKEN:
+        raise ImportError("planted import failure in the packaged suite")
+    return original(self, name, path, target)
+
+
+rewrite.AssertionRewritingHook.find_spec = find_spec  # the suite's modules are imported through this hook
 from conformance.cli import main
+
 sys.exit(main(sys.argv[1:]))
 """
 
