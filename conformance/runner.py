@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conformance.client.session import Session
+from conformance.client.session import RATE_FILE, Session
 from conformance.config import ROLES, Settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET, EXIT_USAGE, TargetError, UsageError
 from conformance.redaction import scrub
@@ -43,6 +43,7 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
         extra_args: tuple[str, ...] = ()) -> Outcome:
     """Run the suite once; every problem comes back as an Outcome, never as a traceback."""
     check_report_dir(settings.report_dir)
+    _forget_rate(settings.report_dir)  # the request rate every process of the run shares starts afresh
     if settings.spec is not None:
         load_contract(settings.spec)  # validated here, exit 2 when it is not a valid contract
         os.environ[SPEC_VARIABLE] = str(settings.spec.resolve())  # every process of the run uses it
@@ -71,6 +72,7 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
             os.environ.pop(AUTOLOAD_VARIABLE, None)
         else:
             os.environ[AUTOLOAD_VARIABLE] = autoload
+    _forget_rate(settings.report_dir)
     if live:
         for line in grabber.closing_lines():
             print(line)
@@ -100,6 +102,11 @@ def derive_reports(report_dir: Path, summary_path: Path) -> None:
     html.write(report_dir, summary)
     history.append(report_dir, summary)
     bundle.write(report_dir, summary)
+
+
+def _forget_rate(report_dir: Path) -> None:
+    for name in (RATE_FILE, RATE_FILE + ".lock", RATE_FILE + "-wal", RATE_FILE + "-shm"):
+        (report_dir / name).unlink(missing_ok=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -93,18 +94,19 @@ class Exchange:
         return f"  received: {self.status} {body}\n  reproduce: {self.curl()}"
 
 
+RATE_FILE = ".rate-limit.sqlite"  # in the report dir: the request rate every worker of a run shares
+
+
 class Wire:
     """The one connection to the target: pacing, retries on 429, and what counts as the target breaking."""
 
     def __init__(self, http: httpx.Client, *, read_only: bool = False, rate_limit: float | None = None,
-                 max_retries: int = 3, max_retry_wait: float = 30.0) -> None:
+                 max_retries: int = 3, max_retry_wait: float = 30.0, rate_file: Path | None = None) -> None:
         self.http = http
         self.read_only = read_only
         self.observers: list[Callable[[Exchange], None]] = []  # e.g. the current test's attachment list
         self.step: Callable[[str], AbstractContextManager[Any]] = lambda title: nullcontext()  # report steps
-        self._interval = 1.0 / rate_limit if rate_limit else 0.0
-        self._next_slot = 0.0
-        self._lock = threading.Lock()
+        self._pace = shared_pacer(rate_limit, rate_file) if rate_limit and rate_file else _local_pacer(rate_limit)
         self._retrying = tenacity.Retrying(
             retry=tenacity.retry_if_result(lambda r: int(r.status_code) == 429),
             wait=_retry_after(max_retry_wait), stop=tenacity.stop_after_attempt(max_retries + 1),
@@ -145,15 +147,33 @@ class Wire:
             detail = str(exc).splitlines()[0] if str(exc) else "no detail"
             raise TargetError(f"{what}: the target could not be reached ({exc.__class__.__name__}: {detail})") from None
 
-    def _pace(self) -> None:
-        if not self._interval:
-            return
-        with self._lock:
+
+def _local_pacer(rate_limit: float | None) -> Callable[[], None]:
+    """Even spacing of this process's requests (no rate limit: no wait)."""
+    if not rate_limit:
+        return lambda: None
+    interval, lock, slot = 1.0 / rate_limit, threading.Lock(), [0.0]
+
+    def pace() -> None:
+        with lock:
             now = time.monotonic()
-            wait = self._next_slot - now
-            self._next_slot = max(now, self._next_slot) + self._interval
+            wait = slot[0] - now
+            slot[0] = max(now, slot[0]) + interval
         if wait > 0:
             time.sleep(wait)
+    return pace
+
+
+def shared_pacer(rate_limit: float, path: Path) -> Callable[[], None]:
+    """One request rate for every process of a run: a pyrate-limiter bucket in a SQLite file under a file lock,
+    one request per 1/rate seconds, whichever worker sends it."""
+    from pyrate_limiter import Limiter, Rate, SQLiteBucket
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bucket = SQLiteBucket.init_from_file([Rate(1, max(1, round(1000 / rate_limit)))], table="requests",
+                                         db_path=str(path), use_file_lock=True)
+    limiter = Limiter(bucket, buffer_ms=5)
+    return lambda: limiter.try_acquire("requests", blocking=True) and None
 
 
 def _retry_after(cap: float) -> Callable[[tenacity.RetryCallState], float]:
@@ -241,7 +261,8 @@ class Session:
         self.settings = settings
         http = httpx.Client(base_url=settings.base_url, timeout=settings.timeout,
                             max_redirects=10, headers={"User-Agent": "ibl-conformance"})
-        self.wire = Wire(http, read_only=settings.read_only, rate_limit=settings.rate_limit)
+        self.wire = Wire(http, read_only=settings.read_only, rate_limit=settings.rate_limit,
+                         rate_file=settings.report_dir / RATE_FILE)
         self.anonymous = ApiClient(self.wire, None, None, None, settings.auth_scheme)
 
     def as_role(self, role: str) -> ApiClient | None:

@@ -49,3 +49,43 @@ def test_a_foreign_pytest_plugin_installed_beside_the_suite_cannot_change_its_ve
                        report_dir=out, env=env)
         assert done.code == 0, done.stdout + done.stderr
         assert "sabotaged" not in (out / "junit.xml").read_text()
+
+
+def test_two_workers_against_a_live_target_share_one_rate_limit_and_one_ledger(tmp_path: Path) -> None:
+    """The request rate is measured where it matters, at the server: no one-second window holds more requests
+    than the limit, though two processes send them; the one ledger both workers wrote is drained."""
+    import bisect
+    import time
+    from typing import Any
+
+    from conformance.reference.server import ReferenceServer
+    from tests.integration.conftest import write_target_config
+
+    limit = 20
+    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:")
+    stamps: list[float] = []
+
+    class Stamped:  # an ASGI middleware: when each API request reached the server
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and scope["path"].startswith("/api/"):
+                stamps.append(time.monotonic())
+            await self.app(scope, receive, send)
+
+    server.app.add_middleware(Stamped)
+    server.start()
+    try:
+        env = write_target_config(tmp_path / "t.toml", server)
+        out = tmp_path / "out"
+        done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--workers", "2", "--rate-limit", str(limit),
+                       "--requirement", "CAT-SEAT", "--report-dir", str(out), report_dir=out, env=env)
+    finally:
+        server.stop()
+    assert done.code == 0, done.stdout + done.stderr
+    stamps.sort()
+    busiest = max(bisect.bisect_right(stamps, t + 1.0) - i for i, t in enumerate(stamps))
+    assert len(stamps) > 2 * limit, f"only {len(stamps)} requests: too few to tell"
+    assert busiest <= limit + 1, f"{busiest} requests within one second, with --rate-limit {limit}"
+    assert not list(out.glob("ledger*.jsonl")), "the run's ledger was not drained"
