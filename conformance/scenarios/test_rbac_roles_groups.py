@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checks import check
 from conformance.client.session import ApiClient
 from conformance.config import Fixtures, Settings
 from conformance.scenarios.support import expect_status, need, walk_pages
@@ -36,29 +37,41 @@ def middle(text: str) -> str:
     return cut.swapcase()
 
 
+def holding(groups: dict[Any, dict[str, Any]], field: str, value: str) -> set[Any]:
+    """IDs of the groups with a member whose `field` is `value`, ignoring case."""
+    return {i for i, g in groups.items()
+            if value.lower() in {str(u.get(field)).lower() for u in g.get("users") or []}}
+
+
 @pytest.mark.smoke
 @pytest.mark.requirement("CORE-ROLE-001", "CORE-ROLE-002", "CORE-ROLE-003")
 def test_role_list_and_filters(admin: ApiClient, settings: Settings, fixtures: Fixtures) -> None:
     platform = settings.platform_key
     role_ids = set(need(fixtures.role_ids, 1, "role_ids"))
-    first_page(admin, ROLES, {"platform_key": platform})
+    with check("CORE-ROLE-001"):
+        first_page(admin, ROLES, {"platform_key": platform})
     roles = listed(admin, ROLES, platform_key=platform)
-    assert role_ids <= set(roles), f"fixture roles {sorted(role_ids - set(roles))} are not listed on {platform}"
-    foreign = [i for i, r in roles.items() if platform_of(r) != platform]
-    assert not foreign, f"platform_key={platform} lists roles of other platforms: {foreign}"
-    if settings.other_platform_key:
-        elsewhere = listed(admin, ROLES, platform_key=settings.other_platform_key)
-        assert not role_ids & set(elsewhere), f"roles of {platform} are listed on {settings.other_platform_key}"
-        assert all(platform_of(r) == settings.other_platform_key for r in elsewhere.values())
 
-    target = roles[sorted(role_ids)[0]]
-    part = middle(str(target.get("name") or ""))
-    if not part:
-        not_verified("the fixture role has no name to filter by")
-    by_name = listed(admin, ROLES, platform_key=platform, name=part)
-    assert target["id"] in by_name, f"name={part!r} must list role {target['id']} named {target.get('name')!r}"
-    wrong = [i for i, r in by_name.items() if part.lower() not in str(r.get("name")).lower()]
-    assert not wrong, f"name={part!r} lists roles whose name does not contain it: {wrong}"
+    with check("CORE-ROLE-002"):
+        assert role_ids <= set(roles), f"fixture roles {sorted(role_ids - set(roles))} are not listed on {platform}"
+        foreign = [i for i, r in roles.items() if platform_of(r) != platform]
+        assert not foreign, f"platform_key={platform} lists roles of other platforms: {foreign}"
+        if settings.other_platform_key:
+            elsewhere = listed(admin, ROLES, platform_key=settings.other_platform_key)
+            assert not role_ids & set(elsewhere), f"roles of {platform} are listed on {settings.other_platform_key}"
+            strangers = [i for i, r in elsewhere.items() if platform_of(r) != settings.other_platform_key]
+            assert not strangers, f"platform_key={settings.other_platform_key} lists roles of other platforms: {strangers}"
+
+    with check("CORE-ROLE-003"):
+        shown = [roles[i] for i in sorted(role_ids) if i in roles and roles[i].get("name")]
+        if not shown:
+            not_verified("the role list shows no fixture role with a name to filter by")
+        target = shown[0]
+        part = middle(str(target["name"]))
+        by_name = listed(admin, ROLES, platform_key=platform, name=part)
+        assert target["id"] in by_name, f"name={part!r} must list role {target['id']} named {target['name']!r}"
+        wrong = [i for i, r in by_name.items() if part.lower() not in str(r.get("name")).lower()]
+        assert not wrong, f"name={part!r} lists roles whose name does not contain it: {wrong}"
 
 
 @pytest.mark.smoke
@@ -66,75 +79,78 @@ def test_role_list_and_filters(admin: ApiClient, settings: Settings, fixtures: F
 def test_group_list_filters_and_include_users(admin: ApiClient, settings: Settings, fixtures: Fixtures) -> None:
     platform = settings.platform_key
     group_ids = set(need(fixtures.group_ids, 1, "group_ids"))
-    first_page(admin, GROUPS, {"platform_key": platform})
+    with check("CORE-GRP-001"):
+        first_page(admin, GROUPS, {"platform_key": platform})
     groups = listed(admin, GROUPS, platform_key=platform)
-    assert group_ids <= set(groups), f"fixture groups {sorted(group_ids - set(groups))} are not listed on {platform}"
-    foreign = [i for i, g in groups.items() if platform_of(g) != platform]
-    assert not foreign, f"platform_key={platform} lists groups of other platforms: {foreign}"
-    if settings.other_platform_key:
-        elsewhere = listed(admin, GROUPS, platform_key=settings.other_platform_key)
-        assert not group_ids & set(elsewhere), f"groups of {platform} are listed on {settings.other_platform_key}"
+    asked = listed(admin, GROUPS, platform_key=platform, include_users=True)
+    with_members = sorted((i for i, g in asked.items() if g.get("users")), key=str)
 
-    with_members = [g for g in sorted(group_ids) if groups[g].get("users")]
-    if not with_members:
-        not_verified("needs a fixture group with members")
-    lean = listed(admin, GROUPS, platform_key=platform, include_users=False)
-    assert set(lean) == set(groups), "include_users=false must list the same groups"
-    carrying = [i for i, g in lean.items() if g.get("users")]
-    assert not carrying, f"include_users=false: groups {carrying} still carry users"
-    explicit = listed(admin, GROUPS, platform_key=platform, include_users=True)
-    assert explicit[with_members[0]].get("users"), "include_users=true must list the group's users"
+    with check("CORE-GRP-002"):
+        assert group_ids <= set(groups), f"fixture groups {sorted(group_ids - set(groups))} are not listed on {platform}"
+        foreign = [i for i, g in groups.items() if platform_of(g) != platform]
+        assert not foreign, f"platform_key={platform} lists groups of other platforms: {foreign}"
+        if settings.other_platform_key:
+            elsewhere = listed(admin, GROUPS, platform_key=settings.other_platform_key)
+            assert not group_ids & set(elsewhere), f"groups of {platform} are listed on {settings.other_platform_key}"
 
-    named = [g for g in sorted(group_ids) if groups[g].get("name")]
-    if not named:
-        not_verified("needs a fixture group with a name")
-    target = groups[named[0]]
-    part = middle(str(target["name"]))
-    by_name = listed(admin, GROUPS, platform_key=platform, name=part)
-    assert target["id"] in by_name, f"name={part!r} must list group {target['id']} named {target['name']!r}"
-    wrong = [i for i, g in by_name.items() if part.lower() not in str(g.get("name")).lower()]
-    assert not wrong, f"name={part!r} lists groups whose name does not contain it: {wrong}"
+    with check("CORE-GRP-007"):
+        if not with_members:
+            not_verified("no group of the platform lists members, even with include_users=true")
+        bare = [i for i in with_members if not (groups.get(i) or {}).get("users")]
+        assert not bare, f"without include_users (default true) groups {bare} list no users; with true they do"
+    with check("CORE-GRP-008"):
+        if not with_members:
+            not_verified("no group of the platform lists members, even with include_users=true")
+        lean = listed(admin, GROUPS, platform_key=platform, include_users=False)
+        assert set(lean) == set(asked), "include_users=false must list the same groups"
+        carrying = [i for i, g in lean.items() if g.get("users")]
+        assert not carrying, f"include_users=false: groups {carrying} still carry users"
+
+    with check("CORE-GRP-004"):
+        shown = [groups[g] for g in sorted(group_ids) if g in groups and groups[g].get("name")]
+        if not shown:
+            not_verified("the group list shows no fixture group with a name to filter by")
+        target = shown[0]
+        part = middle(str(target["name"]))
+        by_name = listed(admin, GROUPS, platform_key=platform, name=part)
+        assert target["id"] in by_name, f"name={part!r} must list group {target['id']} named {target['name']!r}"
+        wrong = [i for i, g in by_name.items() if part.lower() not in str(g.get("name")).lower()]
+        assert not wrong, f"name={part!r} lists groups whose name does not contain it: {wrong}"
 
 
 @pytest.mark.requirement("CORE-GRP-003", "CORE-GRP-005", "CORE-GRP-006")
-def test_group_owner_username_and_email_filters(admin: ApiClient, settings: Settings, fixtures: Fixtures) -> None:
+def test_group_owner_username_and_email_filters(admin: ApiClient, settings: Settings) -> None:
     platform = settings.platform_key
-    group_ids = set(need(fixtures.group_ids, 1, "group_ids"))
-    groups = listed(admin, GROUPS, platform_key=platform)
-    with_members = [g for g in sorted(group_ids) if g in groups and groups[g].get("users")]
-    if not with_members:
-        not_verified("needs a fixture group with members")
-    target = groups[with_members[0]]
-    member = target["users"][0]
+    groups = listed(admin, GROUPS, platform_key=platform, include_users=True)
 
-    for field in ("username", "email"):
-        value = member.get(field)
-        if not value:
-            raise AssertionError(f"group {target['id']}: a listed user must show its {field}: {member}")
-        found = listed(admin, GROUPS, platform_key=platform, **{field: str(value).swapcase()})
-        assert target["id"] in found, f"{field}={value!r} (other case) must list group {target['id']}, a group of theirs"
-        strangers = [i for i, g in found.items()
-                     if str(value).lower() not in {str(u.get(field)).lower() for u in g.get("users") or []}]
-        assert not strangers, f"{field}={value!r} lists groups without that member: {strangers}"
-        others = {i for i, g in groups.items()
-                  if str(value).lower() not in {str(u.get(field)).lower() for u in g.get("users") or []}}
-        assert not others & set(found), f"{field}={value!r} lists groups {sorted(others & set(found))} without them"
+    for field, requirement in (("username", "CORE-GRP-005"), ("email", "CORE-GRP-006")):
+        with check(requirement):
+            members = [u for g in groups.values() for u in g.get("users") or [] if u.get(field)]
+            if not members:
+                not_verified(f"no group of the platform lists a member with a {field}")
+            value = str(members[0][field])
+            found = listed(admin, GROUPS, platform_key=platform, **{field: value.swapcase()})
+            expected = holding(groups, field, value)
+            assert set(found) == expected, \
+                f"{field}={value.swapcase()!r} must list exactly the groups with that member {sorted(expected, key=str)}, " \
+                f"got {sorted(found, key=str)}"
 
-    owned = [g for g in groups.values() if (g.get("owner") or {}).get("username")]
-    if not owned:
-        not_verified("no group of the platform shows an owner with a username")
-    owner = owned[0]["owner"]["username"]
-    found = listed(admin, GROUPS, platform_key=platform, owner=owner)
-    expected = {i for i, g in groups.items() if (g.get("owner") or {}).get("username") == owner}
-    assert set(found) == expected, f"owner={owner!r} must list exactly the groups they own {sorted(expected)}, " \
-                                   f"got {sorted(found)}"
+    with check("CORE-GRP-003"):
+        owned = [g for g in groups.values() if (g.get("owner") or {}).get("username")]
+        if not owned:
+            not_verified("no group of the platform shows an owner with a username")
+        owner = owned[0]["owner"]["username"]
+        found = listed(admin, GROUPS, platform_key=platform, owner=owner)
+        expected = {i for i, g in groups.items() if (g.get("owner") or {}).get("username") == owner}
+        assert set(found) == expected, f"owner={owner!r} must list exactly the groups they own {sorted(expected)}, " \
+                                       f"got {sorted(found)}"
 
 
 @pytest.mark.requirement("CORE-ROLE-004", "CORE-GRP-009")
-def test_internal_roles_and_groups_are_not_listed(admin: ApiClient, settings: Settings) -> None:
-    """The schemas: internal roles and groups 'cannot be viewed' (SHOULD: the rule is spelled out for policies)."""
-    for path in (ROLES, GROUPS):
-        first_page(admin, path, {"platform_key": settings.platform_key})
-        items = listed(admin, path, platform_key=settings.platform_key)
-        internal = [i for i, item in items.items() if item.get("is_internal") is True]
-        assert not internal, f"GET {path}: internal objects are listed: {internal}"
+def test_internal_roles_and_groups_are_not_listed(platform_admin: ApiClient, settings: Settings) -> None:
+    """The schemas: internal roles and groups 'cannot be viewed ... by tenants' (asked as the platform's admin)."""
+    for path, requirement in ((ROLES, "CORE-ROLE-004"), (GROUPS, "CORE-GRP-009")):
+        with check(requirement):
+            items = listed(platform_admin, path, platform_key=settings.platform_key)
+            internal = [i for i, item in items.items() if item.get("is_internal") is True]
+            assert not internal, f"GET {path}: internal objects are listed: {internal}"
