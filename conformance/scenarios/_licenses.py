@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from conformance.client.objects import GROUP_ASSIGNMENTS, Objects
+from conformance.client.objects import GROUP_ASSIGNMENTS, CreationFailed, Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Settings
 from conformance.scenarios.support import (
@@ -23,6 +24,14 @@ USER_LICENSES = "/api/catalog/licenses/user/"
 USER_ASSIGNMENTS = "/api/catalog/licenses/user/assignment/"
 RBAC_GROUPS = "/api/core/rbac/groups/"
 NO_SUCH_ID = 2_000_000_000  # an id no fixture or created object has (within a 32-bit integer)
+# Statuses a correct server may give an object it does not have or will not show: 404, or 403 where the
+# operation documents "403 Forbidden" (the forbidden-unknown reading).
+UNKNOWN_OBJECT = (403, 404)
+# ... and where the request names it in its body, "400 Bad Request: missing or invalid parameters" as well.
+UNKNOWN_IN_BODY = (400, 403, 404)
+CREATED = (200, 201)  # the published 200, or 201 for a create (the bare-shapes reading)
+
+Made = TypeVar("Made")
 
 
 def instant(value: Any) -> datetime | None:
@@ -137,6 +146,29 @@ def check_usage(admin: ApiClient, settings: Settings, license_: dict[str, Any], 
     count = shown.get("count")
     assert isinstance(count, int) and usage <= count, f"{step}: usage_count {usage} exceeds count {count}"
     return shown
+
+
+def prepared(what: str, make: Callable[..., Made], *args: Any, **kwargs: Any) -> Made:
+    """What a setup factory of `Objects` makes; a create the server refused ends the test not verified, never failed."""
+    try:
+        return make(*args, **kwargs)
+    except CreationFailed as refused:
+        not_verified(f"the server refused a setup request ({what}): {str(refused).splitlines()[0]}")
+
+
+def new_program_license(objects: Objects, count: int = 5, **fields: Any) -> dict[str, Any]:
+    """A program license a test needs as setup (not verified when the server refuses it)."""
+    return prepared("creating a program license", objects.program_license, count, **fields)
+
+
+def new_user_license(objects: Objects, count: int = 5, **fields: Any) -> dict[str, Any]:
+    """A user license a test needs as setup (not verified when the server refuses it)."""
+    return prepared("creating a user license", objects.user_license, count, **fields)
+
+
+def new_assignment(objects: Objects, kind: str, license_id: int, user_id: int, **fields: Any) -> dict[str, Any]:
+    """A program or user assignment a test needs as setup (not verified when the server refuses it)."""
+    return prepared(f"assigning a {kind} license", objects.assignment, kind, license_id, user_id, **fields)
 
 
 def expect_ok(exchange: Exchange, why: str) -> Any:
