@@ -285,4 +285,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     report = yield
     if call.excinfo is not None and call.excinfo.errisinstance(TargetError):
         report.user_properties = [*report.user_properties, (TARGET_ERROR_PROPERTY, str(call.excinfo.value))]
+        item.session.shouldstop = f"the target broke: {call.excinfo.value}"  # the rest would only wait on it
     return report

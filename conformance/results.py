@@ -131,6 +131,8 @@ class RunResult:
             verdict = fold(req_id, requirement.level, evidence, self.deviations)
             if not evidence:
                 verdict = _uncovered(req_id, requirement.observable, req_id in self.deselected)
+                if verdict.verdict == NOT_COVERED and self.target_broken:
+                    verdict = RequirementVerdict(req_id, NOT_VERIFIED, (), "the run stopped when the target broke")
             verdicts.append(RequirementVerdict(verdict.id, verdict.verdict, tuple(t.nodeid for t in tests),
                                                verdict.reason, verdict.decided_by, len(evidence)))
         return verdicts

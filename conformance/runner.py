@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conformance.client.session import RATE_FILE, Session
+from conformance.client.session import BROKEN_FILE, RATE_FILE, Session
 from conformance.config import ROLES, Settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET, EXIT_USAGE, TargetError, UsageError
 from conformance.redaction import scrub
@@ -82,6 +82,7 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
         scrub_reports(settings.report_dir, grabber.keys)
     if grabber.collect_errors:
         return Outcome(EXIT_USAGE, f"the suite could not be loaded: {scrub(grabber.collect_errors[0], grabber.keys)}")
+    code = pytest.ExitCode.TESTS_FAILED if grabber.stopped_by_target else code  # not an interruption: exit 3
     outcome = decide(int(code), grabber.result)
     if grabber.result is not None and grabber.result.cleanup_problems:
         problems = grabber.result.cleanup_problems
@@ -105,7 +106,7 @@ def derive_reports(report_dir: Path, summary_path: Path) -> None:
 
 
 def _forget_rate(report_dir: Path) -> None:
-    for name in (RATE_FILE, RATE_FILE + ".lock", RATE_FILE + "-wal", RATE_FILE + "-shm"):
+    for name in (RATE_FILE, RATE_FILE + ".lock", RATE_FILE + "-wal", RATE_FILE + "-shm", BROKEN_FILE):
         (report_dir / name).unlink(missing_ok=True)
 
 
@@ -247,6 +248,11 @@ class _ResultGrabber:
         self.keys: list[str] = []
         self.summary_path: Path | None = None
         self.collect_errors: list[str] = []  # a suite module that failed to import or collect
+        self.stopped_by_target = False  # the run stopped early because the target broke (not interrupted)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        reason = session.shouldstop
+        self.stopped_by_target = isinstance(reason, str) and reason.startswith("the target broke")
         self._collector: Any = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

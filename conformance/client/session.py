@@ -95,13 +95,20 @@ class Exchange:
 
 
 RATE_FILE = ".rate-limit.sqlite"  # in the report dir: the request rate every worker of a run shares
+BROKEN_FILE = ".target-broken"  # in the report dir: written when the target broke; every worker stops sending
+TRANSIENT_RETRIES = 2  # a refused connection or a gateway error is tried again this often, a second apart
+
+
+class _Transient(TargetError):
+    """A failure a retry may clear (a dropped connection, a gateway error)."""
 
 
 class Wire:
     """The one connection to the target: pacing, retries on 429, and what counts as the target breaking."""
 
     def __init__(self, http: httpx.Client, *, read_only: bool = False, rate_limit: float | None = None,
-                 max_retries: int = 3, max_retry_wait: float = 30.0, rate_file: Path | None = None) -> None:
+                 max_retries: int = 3, max_retry_wait: float = 30.0, rate_file: Path | None = None,
+                 broken_file: Path | None = None) -> None:
         self.http = http
         self.read_only = read_only
         self.observers: list[Callable[[Exchange], None]] = []  # e.g. the current test's attachment list
@@ -112,6 +119,11 @@ class Wire:
             wait=_retry_after(max_retry_wait), stop=tenacity.stop_after_attempt(max_retries + 1),
             retry_error_callback=lambda state: state.outcome.result(), reraise=True,
         )
+        self._transient = tenacity.Retrying(retry=tenacity.retry_if_exception_type(_Transient), reraise=True,
+                                            wait=tenacity.wait_fixed(1.0),
+                                            stop=tenacity.stop_after_attempt(TRANSIENT_RETRIES + 1))
+        self._broken_file = broken_file
+        self._broken: str | None = None
 
     def send(self, request: httpx.Request) -> httpx.Response:
         """Send an httpx request through the guards."""
@@ -127,12 +139,37 @@ class Wire:
         what = f"{method} {path}"
         if self.read_only and method.upper() not in SAFE_METHODS:
             not_verified(f"needs writes ({what} in a read-only run)")
+        broken = self.broken()
+        if broken:  # fail fast: no test (and no shrinking of a generated case) waits on a dead target again
+            raise TargetError(f"{what}: not sent, the target broke earlier in this run ({broken})")
+        try:
+            return self._transient(self._checked, what, send_once)
+        except TargetError as exc:
+            self._mark_broken(str(exc))
+            raise TargetError(str(exc)) from None
+
+    def broken(self) -> str | None:
+        """Why the target was given up on in this run (by any of its processes), or None."""
+        if self._broken is None and self._broken_file is not None and self._broken_file.is_file():
+            self._broken = self._broken_file.read_text(encoding="utf-8", errors="replace").strip() or "broken"
+        return self._broken
+
+    def _mark_broken(self, reason: str) -> None:
+        self._broken = reason.splitlines()[0]
+        if self._broken_file is not None:
+            try:
+                self._broken_file.parent.mkdir(parents=True, exist_ok=True)
+                self._broken_file.write_text(self._broken, encoding="utf-8")
+            except OSError:
+                pass  # this process still stops sending; the others find out by themselves
+
+    def _checked(self, what: str, send_once: Callable[[], R]) -> R:
         response = self._retrying(self._send_once, what, send_once)
         status = int(response.status_code)  # type: ignore[attr-defined]
         if status == 429:
             raise TargetError(f"{what}: the target kept answering 429 Too Many Requests; try --rate-limit")
         if status in GATEWAY_ERRORS:
-            raise TargetError(f"{what}: the target answered {status} (a proxy or gateway in front of the API failed)")
+            raise _Transient(f"{what}: the target answered {status} (a proxy or gateway in front of the API failed)")
         return response
 
     def _send_once(self, what: str, send_once: Callable[[], R]) -> R:
@@ -145,7 +182,7 @@ class Wire:
             raise TargetError(f"{what}: the target redirects in a loop") from None
         except BROKEN_CONNECTIONS as exc:
             detail = str(exc).splitlines()[0] if str(exc) else "no detail"
-            raise TargetError(f"{what}: the target could not be reached ({exc.__class__.__name__}: {detail})") from None
+            raise _Transient(f"{what}: the target could not be reached ({exc.__class__.__name__}: {detail})") from None
 
 
 def _local_pacer(rate_limit: float | None) -> Callable[[], None]:
@@ -262,7 +299,7 @@ class Session:
         http = httpx.Client(base_url=settings.base_url, timeout=settings.timeout,
                             max_redirects=10, headers={"User-Agent": "ibl-conformance"})
         self.wire = Wire(http, read_only=settings.read_only, rate_limit=settings.rate_limit,
-                         rate_file=settings.report_dir / RATE_FILE)
+                         rate_file=settings.report_dir / RATE_FILE, broken_file=settings.report_dir / BROKEN_FILE)
         self.anonymous = ApiClient(self.wire, None, None, None, settings.auth_scheme)
 
     def as_role(self, role: str) -> ApiClient | None:

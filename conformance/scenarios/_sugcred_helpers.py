@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.scenarios.support import expect_status, walk_pages
+from conformance.verdicts import not_verified
 
 USER_LICENSES = "/api/catalog/licenses/user/"
 USER_LICENSE_CREATE = "/api/catalog/licenses/user/create/"
@@ -58,3 +60,53 @@ def strictly(order: str, values: list[Any], what: str) -> None:
     wrong = [(a, b) for a, b in pairs if (a >= b if order == "asc" else a <= b)]
     word = "ascending" if order == "asc" else "descending"
     assert not wrong, f"{what}: ids must be strictly {word}; out of order: {wrong[:3]} in {values}"
+
+
+def _remembered(objects: Objects, kind: str, suggestion_id: Any) -> bool:
+    return any(e.get("kind") == kind and e.get("suggestion_id") == suggestion_id for e in objects.entries)
+
+
+def suggest(admin: ApiClient, objects: Objects, path: str, kind: str, body: dict[str, Any],
+            params: dict[str, Any] | None = None) -> Exchange:
+    """POST a suggestion body as given; a suggestion it answers is written into the cleanup ledger (once)."""
+    query = {"platform_key": body["platform_key"]} if params is None and "platform_key" in body else params
+    exchange = admin.post(path, body, params=query or {})
+    if 200 <= exchange.status < 300:
+        made = exchange.json()
+        if isinstance(made, dict) and made.get("id") is not None and not _remembered(objects, kind, made["id"]):
+            remember(objects, kind, platform_key=objects.settings.platform_key, suggestion_id=made["id"])
+    return exchange
+
+
+def suggestion_of(exchange: Exchange) -> dict[str, Any]:
+    """The suggestion a POST answered (an empty dict when the answer is not an object)."""
+    body = exchange.json() if 200 <= exchange.status < 300 else None
+    return body if isinstance(body, dict) else {}
+
+
+def fresh_pairs(admin: ApiClient, path: str, platform: str, holder_key: str, holders: tuple[Any, ...],
+                programs: tuple[str, ...], count: int) -> list[tuple[Any, str]]:
+    """`count` (holder, program) pairs that hold no suggestion on the platform yet; else the test is not verified.
+
+    A pair that already holds a suggestion would be updated, not created, and removed by the cleanup: the
+    target's own suggestions are never touched. Pairs sharing neither holder nor program come first."""
+    try:
+        existing = every(admin, path, {"platform_key": platform})
+    except AssertionError as exc:
+        not_verified(f"the existing suggestions could not be read: {str(exc).splitlines()[0]}")
+    taken = {(str(s.get(holder_key)), s.get("program_key")) for s in existing}
+    free = [(holder, program) for holder in holders for program in programs if (str(holder), program) not in taken]
+    chosen: list[tuple[Any, str]] = []
+    for pair in free:
+        if all(pair[0] != c[0] and pair[1] != c[1] for c in chosen):
+            chosen.append(pair)
+    chosen += [pair for pair in free if pair not in chosen]
+    if len(chosen) < count:
+        not_verified(f"needs {count} ({holder_key}, program_key) pairs without a suggestion on {platform}; "
+                     f"the fixtures give {len(free)} free of {len(holders) * len(programs)}")
+    return chosen[:count]
+
+
+def first_items(client: ApiClient, path: str, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """The first `limit` items of a paginated list, following next links (stops early on large targets)."""
+    return list(islice(walk_pages(client, path, params), limit))

@@ -1,4 +1,8 @@
-"""Bulk program suggestions: successes counts what was stored, bad items fail alone, defaults apply."""
+"""Bulk program suggestions: successes counts what was stored, bad items fail alone, defaults apply.
+
+Valid items name (user, program) pairs that hold no suggestion on the target yet (`fresh_pairs`), so every
+valid item creates a suggestion of the test's own.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checks import check, needs
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
@@ -15,6 +20,7 @@ from conformance.scenarios._sugcred_helpers import (
     UNKNOWN_ID,
     every,
     expect_refused,
+    fresh_pairs,
     remember,
 )
 from conformance.scenarios.support import expect_status, need
@@ -24,22 +30,30 @@ def _listed(admin: ApiClient, platform: str) -> list[dict[str, Any]]:
     return every(admin, SUGGESTIONS, {"platform_key": platform})
 
 
-def _one_for(items: list[dict[str, Any]], user: int, program: str) -> list[dict[str, Any]]:
-    return [s for s in items if s.get("user_id") == user and s.get("program_key") == program]
+def _one_for(items: list[dict[str, Any]], user: Any, program: str) -> list[dict[str, Any]]:
+    return [s for s in items if str(s.get("user_id")) == str(user) and s.get("program_key") == program]
 
 
-def _post(admin: ApiClient, objects: Objects, platform: str, items: Any) -> Exchange:
-    """A bulk POST; every suggestion for the items' (user, program) pairs is written into the cleanup ledger."""
+def _pairs(admin: ApiClient, settings: Settings, fixtures: Fixtures, count: int) -> list[tuple[Any, str]]:
+    need(fixtures.user_ids, 1, "user_ids")
+    need(fixtures.program_keys, 1, "program_keys")
+    return fresh_pairs(admin, SUGGESTIONS, settings.platform_key, "user_id", fixtures.user_ids, fixtures.program_keys,
+                       count)
+
+
+def _post(admin: ApiClient, objects: Objects, platform: str, body: dict[str, Any]) -> tuple[Exchange, list[Any]]:
+    """A bulk POST, and the ids of the suggestions it added (written into the cleanup ledger)."""
     before = {s.get("id") for s in _listed(admin, platform)}
-    exchange = admin.post(BULK_SUGGESTIONS, {"platform_key": platform, "suggestion_data": items})
-    for suggestion in _listed(admin, platform):
-        if suggestion.get("id") not in before:
-            remember(objects, "program_suggestion", platform_key=platform, suggestion_id=suggestion["id"])
-    return exchange
+    exchange = admin.post(BULK_SUGGESTIONS, body)
+    added = [s.get("id") for s in _listed(admin, platform) if s.get("id") not in before]
+    for suggestion_id in added:
+        remember(objects, "program_suggestion", platform_key=platform, suggestion_id=suggestion_id)
+    return exchange, added
 
 
 def _outcome(exchange: Exchange) -> tuple[int, list[Any]]:
-    body = expect_status(exchange, 200, why="a bulk suggestion request").json()
+    """(successes, error_codes) of a bulk answer (200 published; 201 also accepted for a POST)."""
+    body = expect_status(exchange, 200, 201, why="a bulk suggestion request").json()
     assert isinstance(body, dict) and isinstance(body.get("successes"), int) \
         and isinstance(body.get("error_codes"), list), \
         f"a bulk answer must carry an integer successes and an error_codes list\n{exchange.describe()}"
@@ -51,67 +65,89 @@ def _outcome(exchange: Exchange) -> tuple[int, list[Any]]:
 def test_bulk_stores_every_valid_item(admin: ApiClient, objects: Objects, fixtures: Fixtures,
                                       settings: Settings) -> None:
     platform = settings.platform_key
-    first, second = need(fixtures.user_ids, 2, "user_ids")
-    (program,) = need(fixtures.program_keys, 1, "program_keys")
+    (first, program), (second, other_program) = _pairs(admin, settings, fixtures, 2)
     metadata = {"conformance": objects.ledger.run_id, "via": "bulk"}
     items = [{"program_key": program, "user_id": str(first)},
-             {"program_key": program, "user_id": second, "accepted": True, "visible": False, "metadata": metadata}]
+             {"program_key": other_program, "user_id": second, "accepted": True, "visible": False,
+              "metadata": metadata}]
 
-    successes, errors = _outcome(_post(admin, objects, platform, items))
-    assert (successes, errors) == (2, []), f"two valid items: expected successes 2 and no error_codes, " \
-                                           f"got successes {successes}, error_codes {errors}"
+    exchange, _ = _post(admin, objects, platform, {"platform_key": platform, "suggestion_data": items})
+    with check("CAT-SUGB-001") as answered:
+        successes, errors = _outcome(exchange)
+    with check("CAT-SUGB-005"):
+        needs(answered)
+        assert (successes, errors) == (2, []), f"two valid items: expected successes 2 and no error_codes, " \
+                                               f"got successes {successes}, error_codes {errors}"
     listed = _listed(admin, platform)
-    plain, flagged = _one_for(listed, first, program), _one_for(listed, second, program)
-    assert len(plain) == 1 and len(flagged) == 1, \
-        f"each item must be stored once; found {len(plain)} and {len(flagged)} suggestion(s)"
-    assert (plain[0].get("accepted"), plain[0].get("visible")) == (False, True), \
-        f"an item without accepted/visible must be stored not accepted and visible; it is {plain[0]}"
-    got = (flagged[0].get("accepted"), flagged[0].get("visible"), flagged[0].get("metadata"))
-    assert got == (True, False, metadata), f"accepted, visible and metadata of the item must be stored; got {got}"
+    plain, flagged = _one_for(listed, first, program), _one_for(listed, second, other_program)
+    with check("CAT-SUGB-007"):
+        assert len(plain) == 1, f"the item ({first}, {program}) must be stored once; found {plain}"
+        assert (plain[0].get("accepted"), plain[0].get("visible")) == (False, True), \
+            f"an item without accepted/visible must be stored not accepted and visible; it is {plain[0]}"
+    with check("CAT-SUGB-008"):
+        assert len(flagged) == 1, f"the item ({second}, {other_program}) must be stored once; found {flagged}"
+        got = (flagged[0].get("accepted"), flagged[0].get("visible"), flagged[0].get("metadata"))
+        assert got == (True, False, metadata), f"accepted, visible and metadata of the item must be stored; got {got}"
+
+
+def _bad_items(user: Any, program: str, run_id: str) -> list[dict[str, Any]]:
+    """Items that cannot be stored: no user, no program, an unknown user, an unknown program."""
+    return [{"user_id": str(user)},
+            {"program_key": program},
+            {"program_key": program, "user_id": str(UNKNOWN_ID)},
+            {"program_key": f"program-v1:conformance+{run_id}+none", "user_id": str(user)}]
 
 
 @pytest.mark.requirement("CAT-SUGB-001", "CAT-SUGB-006")
 def test_bulk_bad_items_fail_alone(admin: ApiClient, objects: Objects, fixtures: Fixtures,
                                    settings: Settings) -> None:
+    """Readings: the bad items are reported in error_codes while the valid ones are stored (200), or the whole
+    request is refused (400: 'required parameters missing or invalid') and nothing is stored."""
     platform = settings.platform_key
-    (user,) = need(fixtures.user_ids, 1, "user_ids")
-    program, other_program = need(fixtures.program_keys, 2, "program_keys")
-    bad = [{"user_id": str(user)},
-           {"program_key": program},
-           {"program_key": program, "user_id": str(UNKNOWN_ID)},
-           {"program_key": f"program-v1:conformance+{objects.ledger.run_id}+none", "user_id": str(user)}]
-    items = [{"program_key": program, "user_id": str(user)}, *bad, {"program_key": other_program, "user_id": user}]
+    (user, program), (other_user, other_program) = _pairs(admin, settings, fixtures, 2)
+    valid = [{"program_key": program, "user_id": str(user)}, {"program_key": other_program, "user_id": other_user}]
+    items = [valid[0], *_bad_items(user, program, objects.ledger.run_id), valid[1]]
 
-    successes, errors = _outcome(_post(admin, objects, platform, items))
-    assert successes == 2, f"two of {len(items)} items are valid; successes is {successes}"
+    exchange, added = _post(admin, objects, platform, {"platform_key": platform, "suggestion_data": items})
+    with check("CAT-SUGB-001"):
+        expect_status(exchange, 200, 201, 400, why="a bulk request with bad items: partly stored, or refused")
+        if exchange.status != 400:
+            _outcome(exchange)
+    with check("CAT-SUGB-006"):
+        if exchange.status == 400:
+            assert not added, f"a bulk request refused with 400 stored suggestions {added}"
+        else:
+            _valid_items_stored_alone(admin, platform, exchange, valid, len(items))
+
+
+def _valid_items_stored_alone(admin: ApiClient, platform: str, exchange: Exchange, valid: list[dict[str, Any]],
+                              sent: int) -> None:
+    """Assert the valid items were stored and counted, the bad ones reported in error_codes and not stored."""
+    successes, errors = _outcome(exchange)
+    assert successes == len(valid), f"{len(valid)} of {sent} items are valid; successes is {successes}"
     assert errors and all(isinstance(code, str) for code in errors), \
         f"the failed items must be reported in error_codes as strings; error_codes is {errors}"
     listed = _listed(admin, platform)
-    for good in (program, other_program):
-        assert len(_one_for(listed, user, good)) == 1, \
-            f"the valid item ({user}, {good}) must be stored despite the bad ones"
-    unknown = [s for s in listed if s.get("user_id") == UNKNOWN_ID or "conformance+" in str(s.get("program_key"))]
+    for item in valid:
+        assert len(_one_for(listed, item["user_id"], item["program_key"])) == 1, \
+            f"the valid item {item} must be stored despite the bad ones"
+    unknown = [s for s in listed if str(s.get("user_id")) == str(UNKNOWN_ID) or "conformance+" in str(s.get("program_key"))]
     assert not unknown, f"bad items were stored: {unknown}"
 
 
 @pytest.mark.requirement("CAT-SUGB-002", "CAT-SUGB-003", "CAT-SUGB-004")
 def test_bulk_refusals(admin: ApiClient, objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
     platform = settings.platform_key
-    (user,) = need(fixtures.user_ids, 1, "user_ids")
-    (program,) = need(fixtures.program_keys, 1, "program_keys")
-    before = {s.get("id") for s in _listed(admin, platform)}
-
-    cases = [("without platform_key", {"suggestion_data": [{"program_key": program, "user_id": str(user)}]}),
-             ("without suggestion_data", {"platform_key": platform}),
-             ("with a string as suggestion_data", {"platform_key": platform, "suggestion_data": "not-a-list"}),
-             ("with an object as suggestion_data",
-              {"platform_key": platform, "suggestion_data": {"program_key": program, "user_id": str(user)}})]
-    for label, body in cases:
-        exchange = admin.post(BULK_SUGGESTIONS, body)
-        expect_refused(exchange, f"a bulk suggestion request {label}")
-    after = _listed(admin, platform)
-    for suggestion in after:
-        if suggestion.get("id") not in before:
-            remember(objects, "program_suggestion", platform_key=platform, suggestion_id=suggestion["id"])
-    stored = [s.get("id") for s in after if s.get("id") not in before]
-    assert not stored, f"refused bulk requests stored suggestions {stored}"
+    # a free pair: a request wrongly accepted creates a suggestion of the test's own, never updates the target's
+    ((user, program),) = _pairs(admin, settings, fixtures, 1)
+    item = {"program_key": program, "user_id": str(user)}
+    cases = [("CAT-SUGB-002", "without platform_key", {"suggestion_data": [item]}),
+             ("CAT-SUGB-003", "without suggestion_data", {"platform_key": platform}),
+             ("CAT-SUGB-004", "with a string as suggestion_data", {"platform_key": platform,
+                                                                   "suggestion_data": "not-a-list"}),
+             ("CAT-SUGB-004", "with an object as suggestion_data", {"platform_key": platform, "suggestion_data": item})]
+    for requirement, label, body in cases:
+        with check(requirement):
+            exchange, added = _post(admin, objects, platform, body)
+            expect_refused(exchange, f"a bulk suggestion request {label}")
+            assert not added, f"a refused bulk request {label} stored suggestions {added}"

@@ -1,6 +1,7 @@
-"""Every planted defect is caught: the whole ci profile, run against the broken reference, fails the
-requirement the defect violates (a SHOULD or MAY one is reported as a warning). The clean reference passes
-the same profile with no failure: tests/integration/test_run.py."""
+"""Every planted defect is caught: the ci profile, run against the broken reference with the tests of the
+violated requirement selected, fails that requirement (a SHOULD or MAY one is reported as a warning). The clean
+reference passes the whole profile with no failure (tests/integration/test_run.py); the whole-profile run
+against each fault is the kill matrix of benchmarks/kill_matrix.py."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def test_fault_is_caught(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     server.start()
     try:
         env = write_target_config(tmp_path / "target.toml", server)
-        done = run_cli("run", "--config", str(tmp_path / "target.toml"), "--profile", "ci",
-                       "--requirement", fault.violates, "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
+        done = run_cli("run", "--config", str(tmp_path / "target.toml"), "--profile", "ci", "--requirement",
+                       fault.violates, "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
     finally:
         server.stop()
     binding = load_catalog().requirements[fault.violates].level == "MUST"

@@ -100,3 +100,48 @@ def test_unresolvable_or_tls_broken_target_exits_3(url: str, tmp_path: Path) -> 
                        report_dir=tmp_path / "r", timeout=60)
     assert done.code == 3, done.stdout + done.stderr
     assert "unreachable or broken" in last_line(done.stderr)
+
+
+def test_a_target_that_dies_mid_run_ends_the_run_with_exit_3_within_30_seconds(tmp_path: Path) -> None:
+    """After the first failure a retry does not clear, no test (and no shrinking of a generated case) waits on the
+    dead target again: every remaining test ends at once as stopped by the target."""
+    from typing import Any
+
+    from conformance.reference.server import ReferenceServer
+    from tests.integration.conftest import write_target_config
+
+    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:")
+    seen = threading.Event()
+    count = [0]
+
+    class Counting:  # an ASGI middleware: lets the test kill the server once the run is well under way
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                count[0] += 1
+                if count[0] == 150:
+                    seen.set()
+            await self.app(scope, receive, send)
+
+    server.app.add_middleware(Counting)
+    server.start()
+    env = write_target_config(tmp_path / "t.toml", server)
+    died: list[float] = []
+
+    def kill() -> None:
+        if seen.wait(120):
+            server.stop()
+            died.append(time.monotonic())
+
+    killer = threading.Thread(target=kill, daemon=True)
+    killer.start()
+    done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--timeout", "5", "--report-dir", str(tmp_path / "out"),
+                   report_dir=tmp_path / "out", env=env, timeout=300)
+    ended = time.monotonic()
+    killer.join(5)
+    assert died, "the run never sent 150 requests"
+    assert done.code == 3, done.stdout + done.stderr
+    assert "target broke" in last_line(done.stderr), last_line(done.stderr)
+    assert ended - died[0] < 30 + 10, f"the run went on for {ended - died[0]:.0f} s after the target died"
