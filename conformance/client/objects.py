@@ -21,6 +21,7 @@ GROUP_ASSIGNMENTS = "/api/catalog/licenses/program/assignment/group/"
 SUGGESTIONS = "/api/catalog/suggestions/program/manage/"
 GROUP_SUGGESTIONS = "/api/catalog/suggestions/program/manage/group/"
 RBAC_POLICIES = "/api/core/rbac/policies/"
+MAX_PAGES = 200  # a list longer than this is not walked to its end
 
 
 class CreationFailed(pytest.skip.Exception):  # type: ignore[misc]
@@ -126,6 +127,7 @@ class Objects:
         """A program suggestion for one user."""
         platform = self.settings.platform_key
         program = program_key or need(self.settings.fixtures.program_keys, 1, "program_keys")[0]
+        self._refuse_taken(SUGGESTIONS, "user_id", user_id, program, "program suggestion")
         body = {"platform_key": platform, "program_key": program, "user_id": str(user_id), **fields}
         created = self._created((client or self.admin).post(SUGGESTIONS, body, params={"platform_key": platform}),
                                 "program suggestion")
@@ -137,11 +139,31 @@ class Objects:
         """A program suggestion for a group."""
         platform = self.settings.platform_key
         program = program_key or need(self.settings.fixtures.program_keys, 1, "program_keys")[0]
+        self._refuse_taken(GROUP_SUGGESTIONS, "group_id", group_id, program, "group suggestion")
         body = {"platform_key": platform, "program_key": program, "group_id": group_id, **fields}
         created = self._created((client or self.admin).post(GROUP_SUGGESTIONS, body,
                                                             params={"platform_key": platform}), "group suggestion")
         self._record("group_suggestion", platform_key=platform, suggestion_id=created["id"])
         return dict(created)
+
+    def _refuse_taken(self, path: str, holder_key: str, holder: Any, program: str, what: str) -> None:
+        """A suggestion POST is create-or-update: for a pair that already holds a suggestion it would change (and the
+        cleanup would delete) an object the run did not create. Such a pair is left alone: not verified."""
+        platform = self.settings.platform_key
+        exchange = self.admin.get(path, params={"platform_key": platform, "page_size": 100})
+        for _ in range(MAX_PAGES):
+            if exchange.status != 200:
+                raise CreationFailed(f"reading the {what}s first", f"{exchange.operation} answered {exchange.status}")
+            body = exchange.json()
+            items = body.get("results", []) if isinstance(body, dict) else []
+            if any(str(i.get(holder_key)) == str(holder) and i.get("program_key") == program
+                   for i in items if isinstance(i, dict)):
+                raise CreationFailed(f"creating a {what}", f"{holder_key} {holder} already holds a suggestion of "
+                                     f"{program} on {platform}; the suite leaves it untouched")
+            link = body.get("next_page", body.get("next")) if isinstance(body, dict) else None
+            if not link:
+                return
+            exchange = self.admin.get(link)
 
     def credential(self, user_id: Any = None, *, client: ApiClient | None = None, **fields: Any) -> dict[str, Any]:
         """A credential in the org under test (the body satisfies every documented reading)."""
