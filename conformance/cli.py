@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="SQLite file for the data (default: in memory, lost on exit)")
     serve.add_argument("--keys-file", default="reference-keys.env", metavar="PATH",
                        help="where keys not given in CONFORMANCE_*_KEY variables are written (mode 0600)")
+    serve.add_argument("--readings", metavar="NAME[,NAME...]",
+                       help="serve alternate readings of the documentation instead of the reference's own "
+                            "(docs/behaviour.md, 'Readings'; comma-separated). 'alternate' turns on all of them but "
+                            f"{_left_out()}. Names: {', '.join(_reading_names())}")
     report = commands.add_parser("report", help="compare runs, re-render the HTML report, check a results bundle")
     report.add_argument("--report-dir", default="reports", metavar="DIR", help="where the runs are (default: reports/)")
     report.add_argument("--compare", nargs="*", metavar="RUN",
@@ -64,6 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"),
                       help="list what changed between two contract versions, flagged breaking or not")
     return parser
+
+
+def _reading_names() -> list[str]:
+    """The switches `serve --readings` takes."""
+    from conformance.reference.readings import ALTERNATE, SWITCH_NAMES
+
+    return [ALTERNATE, *sorted(SWITCH_NAMES)]
+
+
+def _left_out() -> str:
+    """Which switches `alternate` leaves out, and why."""
+    from conformance.reference.readings import CONFLICTS
+
+    return "; ".join(f"{second} (it conflicts with {first})" for first, second, _ in CONFLICTS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,15 +127,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from conformance.reference.readings import Readings, UnknownReading
     from conformance.reference.server import serve
 
+    try:
+        readings = Readings.parse(args.readings)
+    except UnknownReading as exc:
+        raise UsageError(f"--readings: {exc}") from None
     if not 0 <= args.port <= 65535:
         print(f"conformance: error: --port must be between 0 and 65535, got {args.port}", file=sys.stderr)
         return EXIT_USAGE
     if args.database != ":memory:" and not Path(args.database).resolve().parent.is_dir():
         raise UsageError(f"--database {args.database}: its folder does not exist; create it or choose another path")
     try:
-        serve(host=args.host, port=args.port, database=args.database, keys_file=args.keys_file)
+        serve(host=args.host, port=args.port, database=args.database, keys_file=args.keys_file, readings=readings)
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror or exc}): "
                          "choose another --port or --host") from None

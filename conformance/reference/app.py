@@ -1,7 +1,8 @@
 """The reference ibl-data-manager server: a Starlette app over the SQLite store.
 
-``build_app(database=":memory:", keys=None)`` returns the app; ``app.state.store`` is the
-:class:`~.store.Store` and ``app.state.keys`` the :class:`ReferenceKeys` it accepts. A file
+``build_app(database=":memory:", keys=None, readings=None)`` returns the app; ``app.state.store`` is the
+:class:`~.store.Store`, ``app.state.keys`` the :class:`ReferenceKeys` it accepts and ``app.state.readings``
+the alternate :class:`~.readings.Readings` it follows (none by default). A file
 database that already holds data keeps it (restart without losing data); an empty one is seeded
 with :mod:`.fixtures`.
 """
@@ -15,10 +16,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .auth import ReferenceKeys
 from .errors import EXCEPTION_HANDLERS
 from .fixtures import PROBE_PATH
+from .readings import Readings
 from .routes import all_routes
 from .store import Store
 
-__all__ = ["ReferenceKeys", "build_app"]
+__all__ = ["ReferenceKeys", "Readings", "build_app"]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -40,9 +42,10 @@ class WriteCounter:
         await self.app(scope, receive, send)
 
 
-def build_app(database: str = ":memory:", keys: ReferenceKeys | None = None) -> Starlette:
-    """Build the reference app over ``database`` (a path or ``:memory:``)."""
-    store = Store(database)
+def build_app(database: str = ":memory:", keys: ReferenceKeys | None = None,
+              readings: Readings | None = None) -> Starlette:
+    """Build the reference app over ``database`` (a path or ``:memory:``), following ``readings``."""
+    store = Store(database, readings=readings)
     keys = keys or ReferenceKeys.generate()
     app = Starlette(
         routes=all_routes(),
@@ -52,4 +55,5 @@ def build_app(database: str = ":memory:", keys: ReferenceKeys | None = None) -> 
     app.router.redirect_slashes = False
     app.state.store = store
     app.state.keys = keys
+    app.state.readings = store.readings
     return app

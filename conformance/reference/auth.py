@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from . import fixtures
-from .errors import BadRequest, Forbidden, NotFound, Unauthorized
+from .errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
 
 if TYPE_CHECKING:
     from .store import Store
 
 SCHEMES = ("api-token", "api-key")
+RBAC_PATH = "/api/core/rbac/"
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,19 @@ def _presented_key(request: Request) -> str | None:
     return key or None
 
 
+def _refused(request: Request, detail: str) -> ApiError:
+    """401, or 403 on RBAC under rbac-unauth-403 (the only refusal the RBAC operations document)."""
+    store: Store = request.app.state.store
+    if store.readings.on("rbac-unauth-403") and request.url.path.startswith(RBAC_PATH):
+        return Forbidden(detail)
+    return Unauthorized(detail)
+
+
 def authenticate(request: Request) -> Caller:
     """Resolve the caller from the Authorization header, or raise 401."""
     key = _presented_key(request)
     if key is None:
-        raise Unauthorized("Authentication credentials were not provided or use an unsupported scheme.")
+        raise _refused(request, "Authentication credentials were not provided or use an unsupported scheme.")
     keys: ReferenceKeys = request.app.state.keys
     store: Store = request.app.state.store
     role = None
@@ -82,7 +91,7 @@ def authenticate(request: Request) -> Caller:
         if secrets.compare_digest(presented, expected.encode("utf-8")):
             role = name
     if role is None:
-        raise Unauthorized("Invalid API key.")
+        raise _refused(request, "Invalid API key.")
     user_id = fixtures.KEY_USERS[role]
     user = store.get_user(user_id)
     return Caller(
@@ -116,7 +125,7 @@ def resolve_platform_hint(store: Store, caller: Caller, *, platform_key: str | N
 
     Every identifier given must name the same platform (400 otherwise). A platform the caller does
     not administer is 403; an unknown one is 403 for a platform admin (it is not theirs) and
-    ``unknown_status`` for a DM admin.
+    ``unknown_status`` for a DM admin (403 too under forbidden-unknown).
     """
     found: dict[int, dict[str, Any]] = {}
     for label, value, lookup in (
@@ -128,7 +137,7 @@ def resolve_platform_hint(store: Store, caller: Caller, *, platform_key: str | N
             continue
         platform = lookup(value)  # type: ignore[operator]
         if platform is None:
-            if not caller.is_dm_admin:
+            if not caller.is_dm_admin or store.readings.on("forbidden-unknown"):
                 raise Forbidden(f"You do not have permission to access platform {label}={value!r}.")
             if unknown_status == 404:
                 raise NotFound(f"No platform with {label}={value!r}.")

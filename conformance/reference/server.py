@@ -15,6 +15,7 @@ import uvicorn
 
 from .app import ReferenceKeys, build_app
 from .fixtures import PROBE_PATH
+from .readings import Readings
 
 
 def _config(app: object, host: str, port: int) -> uvicorn.Config:
@@ -51,16 +52,17 @@ class ReferenceServer:
 
     ``port=0`` picks a free port: the socket is bound here and handed to uvicorn, so there is no
     window in which another process can take the port. ``start()`` returns once the server
-    answers HTTP.
+    answers HTTP. ``readings`` are the alternate readings it follows (see :mod:`.readings`).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, database: str = ":memory:",
-                 keys: ReferenceKeys | None = None) -> None:
+                 keys: ReferenceKeys | None = None, readings: Readings | None = None) -> None:
         self.host = host
         self.port = port
         self.database = database
         self.keys = keys or ReferenceKeys.generate()
-        self.app = build_app(database, self.keys)
+        self.readings = readings or Readings()
+        self.app = build_app(database, self.keys, self.readings)
         self._app_closed = False
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -80,7 +82,7 @@ class ReferenceServer:
         if self._thread is not None:
             return self
         if self._app_closed:  # restarted after stop(): a file database keeps its data
-            self.app = build_app(self.database, self.keys)
+            self.app = build_app(self.database, self.keys, self.readings)
             self._app_closed = False
         sock = _bind(self.host, self.port)
         self._socket = sock
@@ -140,7 +142,7 @@ class ReferenceServer:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"ReferenceServer(base_url={self.base_url!r}, database={self.database!r})"
+        return f"ReferenceServer(base_url={self.base_url!r}, database={self.database!r}, readings={str(self.readings)!r})"
 
 
 # environment variables the suite's own config reads the keys from (conformance.config)
@@ -180,8 +182,9 @@ def write_keys_file(path: str, keys: ReferenceKeys, roles: list[str]) -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, database: str = ":memory:",
-          keys: ReferenceKeys | None = None, keys_file: str = "reference-keys.env") -> None:
-    """Run the reference server in the foreground until Ctrl-C.
+          keys: ReferenceKeys | None = None, keys_file: str = "reference-keys.env",
+          readings: Readings | None = None) -> None:
+    """Run the reference server in the foreground until Ctrl-C, following ``readings`` (none by default).
 
     Without ``keys``, the keys come from the CONFORMANCE_*_KEY environment variables; those not
     set are generated and written to ``keys_file`` (mode 0600, as ``export`` lines a shell can
@@ -194,12 +197,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, database: str = ":memory:",
             names = ", ".join(KEY_VARIABLES[role] for role in generated)
             print(f"generated {names}; they are in {keys_file} (load them with: set -a; . {keys_file}; set +a)",
                   flush=True)
-    app = build_app(database, keys)
+    readings = readings or Readings()
+    app = build_app(database, keys, readings)
     sock = _bind(host, port)
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
-    print(f"reference ibl-data-manager on http://{shown}:{port} (probe at {PROBE_PATH}); Ctrl-C stops it",
-          flush=True)
+    print(f"reference ibl-data-manager on http://{shown}:{port} (probe at {PROBE_PATH}, readings: {readings}); "
+          "Ctrl-C stops it", flush=True)
     try:
         uvicorn.Server(_config(app, host, port)).run(sockets=[sock])
     finally:

@@ -41,6 +41,8 @@ from typing import Any
 
 from . import fixtures
 from .errors import BadRequest, LicenseNotAssignable, SeatLimitReached
+from .readings import DEFAULT as DEFAULT_READINGS
+from .readings import Readings
 from .validation import INT_MAX, INT_MIN, parse_timestamp, utc_now
 
 UNSET: Any = object()
@@ -299,9 +301,11 @@ def _upsert_changes(fields: dict[str, Any], flags: tuple[str, ...], now: str, *,
 class Store:
     """The reference implementation's state. Thread-safe; every public method locks."""
 
-    def __init__(self, database: str = ":memory:", clock: Callable[[], str] | None = None) -> None:
+    def __init__(self, database: str = ":memory:", clock: Callable[[], str] | None = None,
+                 readings: Readings | None = None) -> None:
         self.database = database
         self.clock = clock or utc_now
+        self.readings = readings or DEFAULT_READINGS
         self._lock = threading.RLock()
         self._depth = 0
         self._conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None, timeout=30)
@@ -413,6 +417,12 @@ class Store:
 
     def now(self) -> str:
         return self.clock()
+
+    def merged_metadata(self, existing: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+        """The fields of an upsert; under metadata-merged the metadata sent is merged into the stored one."""
+        if not self.readings.on("metadata-merged") or fields.get("metadata") is None:
+            return fields
+        return {**fields, "metadata": {**(existing.get("metadata") or {}), **fields["metadata"]}}
 
     # ------------------------------------------------------------------ seed
 
@@ -596,7 +606,9 @@ class Store:
         return int(license["count"]) - self.usage_count(license["kind"], license["id"])
 
     def license_accepts_new_assignments(self, license: dict[str, Any]) -> bool:
-        """An inactive or expired license takes no new assignments."""
+        """An inactive or expired license takes no new assignments (every license does, under inactive-license-open)."""
+        if self.readings.on("inactive-license-open"):
+            return True
         if not license["active"]:
             return False
         expired = license.get("expired")
@@ -656,7 +668,8 @@ class Store:
             license_id = self._insert(LICENSE_TABLES[kind], values)
             license = self.get_license(kind, license_id)
             assert license is not None
-            self.record_license_history(kind, license_id, change_type, transaction_id, self._snapshot(license))
+            if kind == "user" or not self.readings.on("no-create-history"):  # UserLicenseCreate has change_type
+                self.record_license_history(kind, license_id, change_type, transaction_id, self._snapshot(license))
         return license
 
     def license_update_columns(self, kind: str) -> tuple[str, ...]:
@@ -769,8 +782,8 @@ class Store:
             existing = self.find_program_assignment(license_id, user_id)
             if existing is not None:
                 self._update("program_license_assignments", existing["id"],
-                             _upsert_changes(fields, ("active", "fulfilled", "direct"), self.now(),
-                                             clearable=("redirect_to",)))
+                             _upsert_changes(self.merged_metadata(existing, fields), ("active", "fulfilled", "direct"),
+                                             self.now(), clearable=("redirect_to",)))
                 assignment_id = existing["id"]
             else:
                 assignment_id = self.create_program_assignment(
@@ -818,7 +831,13 @@ class Store:
         return row
 
     def group_assigned_count(self, license_id: int, group_id: int) -> int:
-        """Members of the group who hold an assignment (direct or not) on the license."""
+        """Members of the group who hold an assignment (direct or not) on the license; under assigned-by-group only
+        the assignments the group assignment gave."""
+        if self.readings.on("assigned-by-group"):
+            return int(self._scalar(
+                "SELECT COUNT(DISTINCT a.user_id) FROM program_license_assignments a "
+                "JOIN program_license_group_assignments g ON g.id = a.group_assignment_id "
+                "WHERE g.license_id = ? AND g.group_id = ?", (license_id, group_id)))
         return int(self._scalar(
             "SELECT COUNT(DISTINCT a.user_id) FROM program_license_assignments a "
             "JOIN group_members m ON m.user_id = a.user_id AND m.group_id = ? WHERE a.license_id = ?",
@@ -845,9 +864,12 @@ class Store:
                 raise BadRequest("The license does not exist.")
             existing = self.find_group_assignment(license_id, group_id)
             now = self.now()
+            if self.readings.on("group-assignment-all-or-nothing"):
+                self.check_group_fits(license, group_id)
             if existing is not None:
                 self._update("program_license_group_assignments", existing["id"],
-                             _upsert_changes(fields, ("active", "fulfilled"), now, clearable=("redirect_to",)))
+                             _upsert_changes(self.merged_metadata(existing, fields), ("active", "fulfilled"), now,
+                                             clearable=("redirect_to",)))
                 group_assignment_id = existing["id"]
             else:
                 if not self.license_accepts_new_assignments(license):
@@ -865,6 +887,13 @@ class Store:
             result = self.get_group_assignment(group_assignment_id)
         assert result is not None
         return result
+
+    def check_group_fits(self, license: dict[str, Any], group_id: int) -> None:
+        """All-or-nothing reading: refuse a group whose members without an assignment outnumber the free seats."""
+        needing = [u for u in self.group_member_ids(group_id) if self.find_program_assignment(license["id"], u) is None]
+        if len(needing) > self.seats_free(license):
+            raise SeatLimitReached(f"The license has {max(0, self.seats_free(license))} free seat(s) but the group has "
+                                   f"{len(needing)} member(s) needing one: nothing was assigned.")
 
     def fill_group_members(self, license: dict[str, Any], group_assignment: dict[str, Any]) -> int:
         """Give each member without an assignment a non-direct one while seats remain."""
@@ -940,7 +969,7 @@ class Store:
             existing = self.find_user_assignment(license_id, user_id)
             if existing is not None:
                 self._update("user_license_assignments", existing["id"],
-                             _upsert_changes(fields, ("active", "fulfilled"), self.now(),
+                             _upsert_changes(self.merged_metadata(existing, fields), ("active", "fulfilled"), self.now(),
                                              clearable=("redirect_to",)))
                 assignment_id = existing["id"]
             else:
@@ -1002,7 +1031,8 @@ class Store:
             now = self.now()
             if existing is not None:
                 self._update("program_suggestions", existing["id"],
-                             _upsert_changes(fields, ("accepted", "visible", "direct"), now, settable=("suggested_by",)))
+                             _upsert_changes(self.merged_metadata(existing, fields), ("accepted", "visible", "direct"), now,
+                                             settable=("suggested_by",)))
                 suggestion_id = existing["id"]
             else:
                 suggestion_id = self._insert("program_suggestions", {
@@ -1108,7 +1138,7 @@ class Store:
             now = self.now()
             if existing is not None:
                 self._update("program_group_suggestions", existing["id"],
-                             _upsert_changes(fields, ("accepted", "visible"), now))
+                             _upsert_changes(self.merged_metadata(existing, fields), ("accepted", "visible"), now))
                 suggestion_id = existing["id"]
             else:
                 suggestion_id = self._insert("program_group_suggestions", {
@@ -1332,7 +1362,7 @@ class Store:
                                          user_ids=[*users_add, *users_remove], group_ids=[*groups_add, *groups_remove])
             now = self.now()
             policy_id = self._insert("rbac_policies", {
-                "platform_id": platform_id, "role_id": role_id, "name": name or str(uuid.uuid4()),
+                "platform_id": platform_id, "role_id": role_id, "name": name if name is not None else str(uuid.uuid4()),
                 "resources": _dumps(resources), "is_internal": 0, "created": now, "modified": now,
             })
             self._apply_membership(policy_id, list(users_add), list(users_remove), list(groups_add), list(groups_remove))
@@ -1352,7 +1382,7 @@ class Store:
                                          user_ids=[*users_add, *users_remove], group_ids=[*groups_add, *groups_remove])
             values: dict[str, Any] = {}
             if "name" in changes:
-                values["name"] = changes["name"] or str(uuid.uuid4())
+                values["name"] = changes["name"] if changes["name"] is not None else str(uuid.uuid4())
             if "resources" in changes:
                 values["resources"] = _dumps(changes["resources"])
             if changes.get("role_id") is not None:

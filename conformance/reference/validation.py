@@ -15,7 +15,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .errors import BadRequest
+from .errors import BadRequest, NotFound
+from .readings import readings_of
 
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
@@ -80,6 +81,8 @@ class QueryParams:
 
     def __init__(self, request: Request) -> None:
         self._params = request.query_params
+        self._readings = readings_of(request)
+        self._rbac = request.url.path.startswith("/api/core/rbac/")
         if "" in self._params:
             raise BadRequest("Malformed query string: a parameter has no name.")
 
@@ -128,9 +131,14 @@ class QueryParams:
         return raw
 
     def pagination(self) -> tuple[int, int]:
-        page = self.int("page", minimum=1)
-        page_size = self.int("page_size", minimum=1)
-        return page or 1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        """(page, page_size); below 1 is 400, unless a reading serves it (page below 1 then means an empty page)."""
+        below_one_empty = self._rbac and self._readings.on("page-below-one-empty")
+        page = self.int("page", minimum=None if below_one_empty else 1)
+        size_default = self._readings.on("page-size-default")
+        page_size = self.int("page_size", minimum=None if size_default else 1)
+        if page_size is not None and page_size < 1:
+            page_size = None  # page-size-default: served with the default page size
+        return 1 if page is None else page, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
     def sort(self, allowed: dict[str, str], default: str) -> tuple[str, bool]:
         """Return (SQL column, descending) for the ``sort`` parameter; 400 for unknown fields."""
@@ -303,19 +311,37 @@ def page_bounds(count: int, page: int, page_size: int) -> tuple[int, bool, int |
     return offset, has_next, previous
 
 
+def page_window(page: int, page_size: int) -> tuple[int, int]:
+    """(offset, limit) of a page; a page below 1 (served only under page-below-one-empty) holds nothing."""
+    if page < 1:
+        return 0, 0
+    return (page - 1) * page_size, page_size
+
+
+def check_page_exists(request: Request, count: int, page: int, page_size: int) -> None:
+    """Under page-past-end-404, a page past the last one is 404 (Django REST framework's 'Invalid page')."""
+    if readings_of(request).on("page-past-end-404") and page > max(1, math.ceil(count / page_size)):
+        raise NotFound("Invalid page.")
+
+
 def catalog_page(request: Request, count: int, page: int, page_size: int, results: list[Any]) -> dict[str, Any]:
-    """Catalog list body: ``count``, ``next_page``, ``previous_page``, ``results``."""
+    """Catalog list body: ``count``, ``next_page``, ``previous_page``, ``results`` (``next`` / ``previous`` under
+    bare-shapes, as in the prose examples)."""
+    check_page_exists(request, count, page, page_size)
     _, has_next, previous = page_bounds(count, page, page_size)
+    next_key, previous_key = ("next", "previous") if readings_of(request).on("bare-shapes") else \
+        ("next_page", "previous_page")
     return {
         "count": count,
-        "next_page": page_url(request, page + 1) if has_next else None,
-        "previous_page": page_url(request, previous) if previous else None,
+        next_key: page_url(request, page + 1) if has_next else None,
+        previous_key: page_url(request, previous) if previous else None,
         "results": results,
     }
 
 
 def drf_page(request: Request, count: int, page: int, page_size: int, results: list[Any]) -> dict[str, Any]:
     """RBAC list body (DRF style): ``count``, ``next``, ``previous``, ``results``."""
+    check_page_exists(request, count, page, page_size)
     _, has_next, previous = page_bounds(count, page, page_size)
     return {
         "count": count,

@@ -17,7 +17,7 @@ CATALOG_PATH = Path(__file__).resolve().parents[2] / "openapi" / "requirements.y
 
 TOP_LEVEL_KEYS = {"version", "description", "sources", "operations", "requirements"}
 REQUIRED_FIELDS = ("id", "level", "title", "operations", "source", "quote", "observable")
-OPTIONAL_FIELDS = ("needs", "ambiguity", "note")
+OPTIONAL_FIELDS = ("needs", "ambiguity", "note", "readings")
 ID_PATTERN = re.compile(r"^[A-Z]+-[A-Z]+-\d{3}$")
 LEVELS = {"MUST", "SHOULD", "MAY"}
 OBSERVABLE = {"api", "probe", "none"}
@@ -266,3 +266,28 @@ def test_each_area_is_present(requirements: list[dict[str, Any]]) -> None:
         "CRED-CRUD", "CRED-LIST", "CORE-RBAC", "CORE-ROLE", "CORE-GRP",
     }
     assert expected <= topics, f"topics without requirements: {sorted(expected - topics)}"
+
+
+def test_readings_name_reference_switches(requirements: list[dict[str, Any]]) -> None:
+    """Every reading a requirement records is `default` or a switch of `conformance serve --readings`, once."""
+    from conformance.reference.readings import SWITCH_NAMES
+
+    for req in requirements:
+        readings = req.get("readings") or []
+        names = [reading["name"] for reading in readings]
+        assert all(set(reading) == {"name", "says"} and reading["says"].strip() for reading in readings), req["id"]
+        assert len(names) == len(set(names)), f"{req['id']} records a reading twice: {names}"
+        unknown = sorted(set(names) - SWITCH_NAMES - {"default"})
+        assert not unknown, f"{req['id']} records readings the reference does not serve: {unknown}"
+        assert not names or "default" in names, f"{req['id']} records alternate readings but not the default one"
+
+
+def test_every_switch_is_recorded_on_the_requirements_it_touches(requirements: list[dict[str, Any]]) -> None:
+    """Each reference switch is named by the requirements it lists (and so by at least one)."""
+    from conformance.reference.readings import SWITCHES
+
+    recorded = {req["id"]: {reading["name"] for reading in req.get("readings") or []} for req in requirements}
+    for switch in SWITCHES:
+        assert switch.requirements, switch.name
+        missing = [rid for rid in switch.requirements if switch.name not in recorded.get(rid, set())]
+        assert not missing, f"reading {switch.name} touches {missing}, which do not record it"

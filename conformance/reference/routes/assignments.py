@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..auth import Caller, require_platform, resolve_platform_hint
-from ..errors import ApiError, BadRequest, NotFound
+from ..errors import ApiError, BadRequest, Forbidden, NotFound
 from ..store import ASSIGNMENT_SORT, GROUP_ASSIGNMENT_SORT, PROGRAM_ASSIGNMENT_SORT, Store
 from ..validation import Body, QueryParams, catalog_page, read_body
 from ._common import admin_request, route
@@ -78,6 +79,20 @@ def present_group_assignment(a: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- helpers
 
+def unknown_forbidden(handler: Callable[[Request], JSONResponse]) -> Callable[[Request], JSONResponse]:
+    """Under forbidden-unknown, a license, user, group or assignment the write names that does not exist (404) is
+    answered 403, the refusal these operations document."""
+    @functools.wraps(handler)
+    def answer(request: Request) -> JSONResponse:
+        try:
+            return handler(request)
+        except NotFound as missing:
+            if request.app.state.store.readings.on("forbidden-unknown"):
+                raise Forbidden(missing.detail) from missing
+            raise
+    return answer
+
+
 def license_scope(store: Store, caller: Caller, kind: str, license_id: int, *, platform_key: str | None,
                   platform_org: str | None, missing_status: int) -> dict[str, Any]:
     """The license an assignment operation works on, after the tenant checks.
@@ -85,13 +100,19 @@ def license_scope(store: Store, caller: Caller, kind: str, license_id: int, *, p
     A platform hint the caller does not administer is 403; an unknown license is
     ``missing_status`` (400 on list operations, which document no 404; 404 elsewhere); a license
     on a platform the caller does not administer is 403; a hint naming another platform than the
-    license's is 400.
+    license's is 400. Under foreign-not-found both 403s are 404: another platform's objects are absent.
     """
-    hint = resolve_platform_hint(store, caller, platform_key=platform_key, platform_org=platform_org)
-    license = store.get_license(kind, license_id)
-    if license is None:
-        raise ApiError(f"No {kind} license with id {license_id}.", missing_status)
-    require_platform(store, caller, {"id": license["platform_id"]})
+    try:
+        hint = resolve_platform_hint(store, caller, platform_key=platform_key, platform_org=platform_org)
+        license = store.get_license(kind, license_id)
+        if license is None:
+            missing = NotFound if missing_status == 404 else ApiError
+            raise missing(f"No {kind} license with id {license_id}.", missing_status)
+        require_platform(store, caller, {"id": license["platform_id"]})
+    except Forbidden as refused:
+        if store.readings.on("foreign-not-found"):
+            raise NotFound(f"No {kind} license with id {license_id} on your platforms.") from refused
+        raise
     if hint is not None and hint["id"] != license["platform_id"]:
         raise BadRequest(f"License {license_id} does not belong to platform '{hint['key']}'.")
     return license
@@ -161,6 +182,11 @@ def assign_one_user(request: Request, kind: str) -> dict[str, Any]:
     user_id, email, username = body.int("user_id"), body.email("email"), body.str("username")
     fields = assignment_fields(body, with_direct=kind == "program")
     license = body_license(store, caller, q, body, kind, license_id)
+    if kind == "user" and user_id is None and email is None and username is None \
+            and store.readings.on("missing-user-404"):
+        raise ApiError("No user named: 'user_id' or 'email' names the user to assign.", 404)  # not made 403
+    if user_id is None and email is None and username is not None and store.readings.on("username-refused"):
+        raise BadRequest("Either user_id or email must be provided.")
     user = resolve_assignee(store, license["platform_id"], user_id=user_id, email=email, username=username)
     assign = store.assign_program_license if kind == "program" else store.assign_user_license
     return assign(license["id"], user["id"], fields)
@@ -200,10 +226,12 @@ def program_assignment_list(request: Request) -> JSONResponse:
     return JSONResponse(catalog_page(request, count, page, page_size, [present_program_assignment(r) for r in rows]))
 
 
+@unknown_forbidden
 def program_assignment_create(request: Request) -> JSONResponse:
     return JSONResponse(present_program_assignment(assign_one_user(request, "program")))
 
 
+@unknown_forbidden
 def program_assignment_delete(request: Request) -> JSONResponse:
     return unassign(request, "program", "assignment",
                     lambda store, license_id, assignment_id, q: store.delete_program_assignment(license_id, assignment_id),
@@ -226,6 +254,7 @@ def group_assignment_list(request: Request) -> JSONResponse:
     return JSONResponse(catalog_page(request, count, page, page_size, [present_group_assignment(r) for r in rows]))
 
 
+@unknown_forbidden
 def group_assignment_create(request: Request) -> JSONResponse:
     caller, store, q = admin_request(request)
     body = read_body(request)
@@ -240,9 +269,11 @@ def group_assignment_create(request: Request) -> JSONResponse:
     return JSONResponse(present_group_assignment(assignment))
 
 
+@unknown_forbidden
 def group_assignment_delete(request: Request) -> JSONResponse:
     def delete(store: Store, license_id: int, assignment_id: int, q: QueryParams) -> bool:
-        remove_user_assignments = bool(q.bool("remove_user_assignments", default=True))
+        default = not store.readings.on("keep-members-on-group-delete")  # the published default is true
+        remove_user_assignments = bool(q.bool("remove_user_assignments", default=default))
         return store.delete_group_assignment(license_id, assignment_id, remove_user_assignments)
 
     return unassign(request, "program", "group assignment", delete,
@@ -265,10 +296,12 @@ def user_assignment_list(request: Request) -> JSONResponse:
     return JSONResponse(catalog_page(request, count, page, page_size, [present_user_assignment(r) for r in rows]))
 
 
+@unknown_forbidden
 def user_assignment_create(request: Request) -> JSONResponse:
     return JSONResponse(present_user_assignment(assign_one_user(request, "user")))
 
 
+@unknown_forbidden
 def user_assignment_delete(request: Request) -> JSONResponse:
     return unassign(request, "user", "assignment",
                     lambda store, license_id, assignment_id, q: store.delete_user_assignment(license_id, assignment_id))

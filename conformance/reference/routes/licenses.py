@@ -50,7 +50,7 @@ def _list_platform_ids(store: Store, caller: Caller, q: QueryParams) -> list[int
             continue
         platform = lookup(value)
         if platform is None:
-            if not caller.is_dm_admin:
+            if not caller.is_dm_admin or store.readings.on("forbidden-unknown"):
                 raise Forbidden(f"You do not have permission to access platform {label}={value!r}.")
             unknown = True
             continue
@@ -106,11 +106,19 @@ def _license_fields(body: Body, *, creating: bool) -> dict[str, Any]:
     return fields
 
 
+# what the published ProgramLicenseCreateDetail requires besides the platform and program (license-fields-required)
+PUBLISHED_REQUIRED = ("name", "count", "started")
+
+
 def _create(request: Request, kind: str) -> JSONResponse:
     caller = authenticate(request)
     require_dm_admin(caller)
     store: Store = request.app.state.store
     body = read_body(request)
+    if kind == "program" and store.readings.on("license-fields-required"):
+        missing = [name for name in PUBLISHED_REQUIRED if body.raw(name) is None]
+        if missing:
+            raise BadRequest(f"Field(s) {', '.join(missing)} required.")
     fields = _license_fields(body, creating=True)
     if body.has("external_id"):
         fields["external_id"] = body.str("external_id", nullable=True)
@@ -133,7 +141,8 @@ def _create(request: Request, kind: str) -> JSONResponse:
         if key is None:
             raise BadRequest("Field 'program_key' (or 'program_id') is required.")
         if store.program_on_platform(platform["id"], key) is None:
-            raise BadRequest(f"No program '{key}' on platform '{platform['key']}'.")
+            unknown = Forbidden if store.readings.on("forbidden-unknown") else BadRequest
+            raise unknown(f"No program '{key}' on platform '{platform['key']}'.")
     license = store.create_license(kind, platform["id"], fields, program_key=key, change_type=change_type,
                                    transaction_id=transaction_id)
     return JSONResponse(present_license(store, license))
@@ -149,24 +158,48 @@ def _update(request: Request, kind: str) -> JSONResponse:
     changes = _license_fields(body, creating=False)
     transaction_id = body.str("transaction_id", nullable=True, allow_empty=True)
     change_type = body.str("change_type", default="update")
-    for ignored in ("platform_key", "platform_org", "program_id", "program_key"):
-        body.str(ignored, allow_empty=True)  # type-checked, never applied: platform/program are immutable
-    body.int("platform_id")
+    named = {name: body.str(name, allow_empty=True) for name in ("platform_key", "platform_org", "program_id",
+                                                                 "program_key")}
+    named["platform_id"] = body.int("platform_id")  # type-checked, never applied: platform/program are immutable
     if license_id is None and external_id is None:
         raise BadRequest("One of license_id or external_id is required.")
+    missing = Forbidden if store.readings.on("forbidden-unknown") else NotFound  # the operation documents 403
     if license_id is not None:
         license = store.get_license(kind, license_id)
         if license is None or (external_id is not None and license["external_id"] != external_id):
-            raise NotFound(f"No {kind} license with license_id={license_id}"
-                           + (f" and external_id={external_id!r}." if external_id is not None else "."))
+            raise missing(f"No {kind} license with license_id={license_id}"
+                          + (f" and external_id={external_id!r}." if external_id is not None else "."))
     else:
         assert external_id is not None
         license = store.find_license_by_external_id(kind, external_id)
         if license is None:
-            raise NotFound(f"No {kind} license with external_id={external_id!r}.")
+            raise missing(f"No {kind} license with external_id={external_id!r}.")
+    if store.readings.on("forbidden-unknown"):
+        refuse_unknown_platforms(store, named)
+    if store.readings.on("immutable-fields-refused"):
+        refuse_moves(store, license, named)
     updated = store.update_license(kind, license["id"], changes, change_type=change_type,
                                    transaction_id=transaction_id)
     return JSONResponse(present_license(store, updated))
+
+
+def refuse_unknown_platforms(store: Store, named: dict[str, Any]) -> None:
+    """forbidden-unknown: an update naming a platform that does not exist is 403."""
+    for label, lookup in (("platform_key", store.get_platform_by_key), ("platform_org", store.get_platform_by_org),
+                          ("platform_id", store.get_platform)):
+        if named[label] is not None and lookup(named[label]) is None:
+            raise Forbidden(f"You do not have permission to access platform {label}={named[label]!r}.")
+
+
+def refuse_moves(store: Store, license: dict[str, Any], named: dict[str, Any]) -> None:
+    """immutable-fields-refused: an update naming another platform or program than the license's is 400."""
+    platform = store.get_platform(license["platform_id"])
+    assert platform is not None
+    own = {"platform_key": platform["key"], "platform_org": platform["org"], "platform_id": platform["id"],
+           "program_id": license.get("program_key"), "program_key": license.get("program_key")}
+    moved = [name for name, value in named.items() if value is not None and value != own[name]]
+    if moved:
+        raise BadRequest(f"A license's platform and program cannot be changed ({', '.join(moved)}).")
 
 
 def program_license_list(request: Request) -> JSONResponse:

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from ..auth import Caller, authenticate, require_admin, resolve_platform_hint
 from ..errors import BadRequest, Forbidden, NotFound
 from ..store import Store
-from ..validation import INT_MAX, Body, QueryParams, drf_page, read_body
+from ..validation import INT_MAX, Body, QueryParams, drf_page, page_window, read_body
 from ._common import admin_request, route
 
 MEMBERSHIP_FIELDS = ("users_to_add", "users_to_remove", "groups_to_add", "groups_to_remove")
@@ -72,38 +72,73 @@ def present_group(store: Store, group: dict[str, Any], *, include_users: bool = 
 
 
 def _list_scope(store: Store, caller: Caller, platform_key: str | None) -> list[int] | None:
-    """Platforms an RBAC list covers: the one named, else all the caller administers."""
+    """Platforms an RBAC list covers: the one named, else all the caller administers.
+
+    Under foreign-list-filtered a platform the caller does not administer gives an empty list instead of 403;
+    under platform-key-required a caller other than the DM admin must name its platform (403 otherwise).
+    """
     if platform_key is not None:
         platform = store.get_platform_by_key(platform_key)
-        if platform is None:
-            if caller.is_dm_admin:
+        if platform is None and caller.is_dm_admin:
+            return []
+        if platform is None or not store.can_administer(caller, platform["id"]):
+            if store.readings.on("foreign-list-filtered"):
                 return []
             raise Forbidden(f"You do not have permission to access platform {platform_key!r}.")
-        if not store.can_administer(caller, platform["id"]):
-            raise Forbidden(f"You do not have permission to access platform {platform_key!r}.")
         return [platform["id"]]
-    return None if caller.is_dm_admin else sorted(caller.admin_platform_ids)
+    if caller.is_dm_admin:
+        return None
+    if store.readings.on("platform-key-required"):
+        raise Forbidden("platform_key is required.")
+    return sorted(caller.admin_platform_ids)
+
+
+def _without_excluded(store: Store, item: dict[str, Any], **included: bool | None) -> dict[str, Any]:
+    """Under omit-excluded-members, the fields include_users / include_groups=false exclude are left out."""
+    if store.readings.on("omit-excluded-members"):
+        for field, include in included.items():
+            if include is False:
+                item.pop(field, None)
+    return item
 
 
 def _policy_for(request: Request, caller: Caller) -> dict[str, Any]:
-    """The visible policy named by the path, on a platform the caller administers; else 404."""
+    """The visible policy named by the path, on a platform the caller administers; else 404.
+
+    Under forbidden-unknown another platform's policy, and a write on an internal one, are 403.
+    """
     store: Store = request.app.state.store
     raw = request.path_params["id"]
     if not re.fullmatch(r"[0-9]{1,19}", raw) or int(raw) > INT_MAX:
         raise NotFound("Policy not found.")
+    forbidden_unknown = store.readings.on("forbidden-unknown")
     policy = store.get_visible_policy(int(raw))
-    if policy is None or not store.can_administer(caller, policy["platform_id"]):
+    if policy is None:
+        hidden = store.get_policy(int(raw))
+        if forbidden_unknown and hidden is not None and request.method not in ("GET", "HEAD"):
+            raise Forbidden("Internal policies cannot be modified.")
+        raise NotFound("Policy not found.")
+    if not store.can_administer(caller, policy["platform_id"]):
+        if forbidden_unknown:
+            raise Forbidden("You do not have permission to access this policy.")
         raise NotFound("Policy not found.")
     return policy
 
 
 def _same_platform(store: Store, policy: dict[str, Any], platform_key: str | None) -> None:
-    """A platform_key sent with a policy write must be the policy's platform (404 otherwise)."""
+    """A platform_key sent with a policy write must be the policy's platform (404, or 403 under forbidden-unknown)."""
     if platform_key is None:
         return
     platform = store.get_platform_by_key(platform_key)
     if platform is None or platform["id"] != policy["platform_id"]:
+        if store.readings.on("forbidden-unknown"):
+            raise Forbidden(f"You do not have permission to change this policy through platform {platform_key!r}.")
         raise NotFound(f"Policy not found on platform {platform_key!r}.")
+
+
+def _name(store: Store, body: Body) -> str | None:
+    """The policy name sent; blank is 400 unless blank-names-accepted (the published schema has no minLength)."""
+    return body.str("name", max_length=255, allow_empty=store.readings.on("blank-names-accepted"))
 
 
 def _membership(body: Body) -> dict[str, list[int]]:
@@ -125,9 +160,11 @@ def policy_list(request: Request) -> JSONResponse:
     include_users = q.bool("include_users", default=True)
     include_groups = q.bool("include_groups", default=True)
     platform_ids = _list_scope(store, caller, q.str("platform_key"))
-    count, rows = store.visible_policies(platform_ids=platform_ids, filters=filters,
-                                         offset=(page - 1) * page_size, limit=page_size)
-    results = [present_policy(store, p, include_users=bool(include_users), include_groups=bool(include_groups))
+    offset, limit = page_window(page, page_size)
+    count, rows = store.visible_policies(platform_ids=platform_ids, filters=filters, offset=offset, limit=limit)
+    results = [_without_excluded(store, present_policy(store, p, include_users=bool(include_users),
+                                                       include_groups=bool(include_groups)),
+                                 users=include_users, groups=include_groups)
                for p in rows]
     return JSONResponse(drf_page(request, count, page, page_size, results))
 
@@ -140,7 +177,7 @@ def policy_create(request: Request) -> JSONResponse:
     platform_key = body.str("platform_key", required=True)
     role_id = body.int("role_id", required=True)
     resources = body.str_list("resources", required=True)
-    name = body.str("name", max_length=255)
+    name = _name(store, body)
     membership = _membership(body)
     platform = resolve_platform_hint(store, caller, platform_key=platform_key)
     assert platform is not None
@@ -166,10 +203,12 @@ def policy_update(request: Request) -> JSONResponse:
     resources = body.str_list("resources", required=True)
     role_id = body.int("role_id", required=True)
     platform_key = body.str("platform_key", required=True)
-    name = body.str("name", max_length=255)
+    name = _name(store, body)
     membership = _membership(body)
     _same_platform(store, policy, platform_key)
     changes = {"name": name, "resources": resources, "role_id": role_id}  # name None: a new UUID4
+    if name is None and store.readings.on("put-keeps-name"):
+        del changes["name"]
     updated = store.update_policy(policy["id"], changes, **_membership_kwargs(membership))
     return JSONResponse(present_policy(store, updated))
 
@@ -182,7 +221,7 @@ def policy_partial_update(request: Request) -> JSONResponse:
     body = read_body(request, required=False)
     changes: dict[str, Any] = {}
     if body.has("name"):
-        changes["name"] = body.str("name", max_length=255)
+        changes["name"] = _name(store, body)
     if body.has("resources"):
         changes["resources"] = body.str_list("resources")
     if body.has("role_id"):
@@ -213,8 +252,8 @@ def role_list(request: Request) -> JSONResponse:
     page, page_size = q.pagination()
     name = q.str("name")
     platform_ids = _list_scope(store, caller, q.str("platform_key"))
-    count, rows = store.list_roles(platform_ids=platform_ids, name=name, offset=(page - 1) * page_size,
-                                   limit=page_size)
+    offset, limit = page_window(page, page_size)
+    count, rows = store.list_roles(platform_ids=platform_ids, name=name, offset=offset, limit=limit)
     return JSONResponse(drf_page(request, count, page, page_size, [present_role(store, r) for r in rows]))
 
 
@@ -225,9 +264,10 @@ def group_list(request: Request) -> JSONResponse:
                "email": q.str("email")}
     include_users = q.bool("include_users", default=True)
     platform_ids = _list_scope(store, caller, q.str("platform_key"))
-    count, rows = store.list_groups(platform_ids=platform_ids, filters=filters, offset=(page - 1) * page_size,
-                                    limit=page_size)
-    results = [present_group(store, g, include_users=bool(include_users)) for g in rows]
+    offset, limit = page_window(page, page_size)
+    count, rows = store.list_groups(platform_ids=platform_ids, filters=filters, offset=offset, limit=limit)
+    results = [_without_excluded(store, present_group(store, g, include_users=bool(include_users)), users=include_users)
+               for g in rows]
     return JSONResponse(drf_page(request, count, page, page_size, results))
 
 

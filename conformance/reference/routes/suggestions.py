@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..auth import Caller, authenticate, require_admin, require_platform, resolve_platform_hint
-from ..errors import BadRequest, NotFound
+from ..errors import ApiError, BadRequest, Forbidden, NotFound
 from ..store import GROUP_SUGGESTION_SORT, SUGGESTION_SORT, Store, parse_user_id
 from ..validation import Body, catalog_page, read_body
 from ._common import admin_request, route
@@ -68,6 +68,11 @@ def _program(store: Store, platform: dict[str, Any], program_key: str) -> dict[s
     if program is None:
         raise BadRequest(f"No program '{program_key}' on platform '{platform['key']}'.")
     return program
+
+
+def foreign_suggestion(store: Store, detail: str) -> ApiError:
+    """Another platform's suggestion: absent (404), or forbidden (403) under forbidden-unknown."""
+    return Forbidden(detail) if store.readings.on("forbidden-unknown") else NotFound(detail)
 
 
 def _suggestion_flags(body: Body) -> dict[str, Any]:
@@ -143,8 +148,10 @@ def suggestion_delete(request: Request) -> JSONResponse:
     assert suggestion_id is not None
     hint = resolve_platform_hint(store, caller, platform_key=q.str("platform_key"), platform_org=q.str("platform_org"))
     suggestion = store.get_program_suggestion(suggestion_id)
-    if suggestion is None or (hint is not None and suggestion["platform_id"] != hint["id"]):
+    if suggestion is None:
         raise NotFound(f"No suggestion {suggestion_id} on this platform.")
+    if hint is not None and suggestion["platform_id"] != hint["id"]:
+        raise foreign_suggestion(store, f"No suggestion {suggestion_id} on this platform.")
     require_platform(store, caller, {"id": suggestion["platform_id"]})
     store.delete_program_suggestion(suggestion_id)
     return JSONResponse({"success": True, "message": "Suggestion deleted.", "suggestion_id": suggestion_id})
@@ -165,6 +172,8 @@ def suggestion_bulk(request: Request) -> JSONResponse:
         raise BadRequest("Field 'suggestion_data' is required.")
     if not isinstance(items, list):
         raise BadRequest("Field 'suggestion_data' must be a list of objects.")
+    if store.readings.on("bulk-items-strict") and not all(isinstance(item, dict) for item in items):
+        raise BadRequest("Every item of 'suggestion_data' must be an object.")
     platform = required_platform(store, caller, platform_key, platform_org)
     successes, error_codes = store.bulk_upsert_program_suggestions(platform["id"], items)
     return JSONResponse({"successes": successes, "error_codes": error_codes})
@@ -206,8 +215,10 @@ def group_suggestion_delete(request: Request) -> JSONResponse:
     assert suggestion_id is not None
     platform = required_platform(store, caller, q.str("platform_key"), q.str("platform_org"))
     suggestion = store.get_group_suggestion(suggestion_id)
-    if suggestion is None or suggestion["platform_id"] != platform["id"]:
+    if suggestion is None:
         raise NotFound(f"No group suggestion {suggestion_id} on platform '{platform['key']}'.")
+    if suggestion["platform_id"] != platform["id"]:
+        raise foreign_suggestion(store, f"No group suggestion {suggestion_id} on platform '{platform['key']}'.")
     store.delete_group_suggestion(suggestion_id)
     return JSONResponse({"success": True, "message": "Group suggestion deleted.", "suggestion_id": suggestion_id})
 
