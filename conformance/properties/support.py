@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import requests
 import schemathesis
+import yaml
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from schemathesis import GenerationMode
@@ -31,17 +32,30 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from conformance.checks import check
 from conformance.client.ledger import Ledger
-from conformance.client.objects import Objects, credential_of, now_iso
+from conformance.client.objects import CreationFailed, Objects, credential_of, now_iso
 from conformance.client.session import Wire
 from conformance.config import Settings
 from conformance.generation.profiles import Generation
+from conformance.properties.published import without_additions
 from conformance.spec.catalog import load_catalog
 from conformance.spec.loader import default_contract_path
+from conformance.verdicts import not_verified
 
 POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, negative_data_rejection]
-SCHEMA_REQUIREMENTS = tuple(f"GEN-SCHEMA-{n:03d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17))
+ENTITY_SCHEMAS = tuple(f"GEN-SCHEMA-{n:03d}" for n in range(1, 13))  # the answer schema of each kind of object
+NESTED_POLICY_SCHEMA = "GEN-SCHEMA-015"  # a policy's role, platform, users and groups
+FORMATS = "GEN-SCHEMA-016"
+CONTENT_TYPE = "GEN-SCHEMA-017"
+NULL_WHEN_NOT_SENT = {"expired": "GEN-SCHEMA-013", "external_id": "GEN-SCHEMA-014"}
+SCHEMA_REQUIREMENTS = (*ENTITY_SCHEMAS, NESTED_POLICY_SCHEMA, FORMATS, CONTENT_TYPE)
+SERVER_ERROR = "GEN-STATUS-007"
+DOCUMENTED_STATUS = "GEN-STATUS-002"
+# an accepted (2xx) request that breaks the published document, by where it breaks it
+QUERY_ACCEPTED, RBAC_QUERY_ACCEPTED, BODY_ACCEPTED = "GEN-STATUS-004", "GEN-STATUS-008", "GEN-STATUS-005"
+NESTED_POLICY_FIELDS = ("role", "platform", "users", "groups")
 RBAC_PREFIX = "/api/core/rbac/"
 
 
@@ -74,21 +88,23 @@ def operation_ids() -> list[tuple[str, str]]:
     return [(label, op.definition.raw.get("operationId", label)) for label, op in operations().items()]
 
 
+def covers(rid: str, label: str) -> bool:
+    """True when catalog requirement `rid` names the operation `label`."""
+    catalog = load_catalog()
+    return rid in catalog.requirements and label in catalog.requirements[rid].operations
+
+
 def requirements_for(label: str, kind: str) -> tuple[str, ...]:
     """The catalog entries a generated test of this operation verifies."""
-    catalog = load_catalog()
-
-    def covers(rid: str) -> bool:
-        return rid in catalog.requirements and label in catalog.requirements[rid].operations
-
     if kind == "positive":
-        ids = ["GEN-STATUS-002", "GEN-STATUS-007"]  # not GEN-AUTH-004 (MAY): a 401 makes the case not verified
-        ids += [rid for rid in SCHEMA_REQUIREMENTS if covers(rid)]
+        ids = [DOCUMENTED_STATUS, SERVER_ERROR]  # not GEN-AUTH-004 (MAY): a 401 makes the case not verified
+        ids += [rid for rid in SCHEMA_REQUIREMENTS if covers(rid, label)]
         if label.endswith("/create/"):
-            ids += [rid for rid in ("GEN-SCHEMA-013", "GEN-SCHEMA-014") if covers(rid)]
+            ids += [rid for rid in NULL_WHEN_NOT_SENT.values() if covers(rid, label)]
         return tuple(ids)
     if kind == "negative":
-        return ("GEN-STATUS-007", "GEN-STATUS-002")
+        return (SERVER_ERROR, DOCUMENTED_STATUS,
+                *(rid for rid in (QUERY_ACCEPTED, RBAC_QUERY_ACCEPTED, BODY_ACCEPTED) if covers(rid, label)))
     if kind == "auth":
         if is_rbac(label):  # not GEN-AUTH-007 (SHOULD): the 401 body has its own scenario test
             return ("GEN-AUTH-006",)
@@ -159,11 +175,9 @@ class Pool:
             made = self.objects.group_assignment(self.program_license["id"], rnd.choice(fx.group_ids))
             return {"license_id": self.program_license["id"], "assignment_id": made["id"]}
         if path == "/api/catalog/suggestions/program/manage/":
-            made = self.objects.program_suggestion(user, rnd.choice(fx.program_keys))
-            return {"suggestion_id": made["id"]}
+            return {"suggestion_id": self._free_pair(self.objects.program_suggestion, fx.user_ids, rnd)}
         if path == "/api/catalog/suggestions/program/manage/group/":
-            made = self.objects.group_suggestion(rnd.choice(fx.group_ids), rnd.choice(fx.program_keys))
-            return {"suggestion_id": made["id"]}
+            return {"suggestion_id": self._free_pair(self.objects.group_suggestion, fx.group_ids, rnd)}
         if path == "/api/core/rbac/policies/{id}/":
             return {"id": self.objects.rbac_policy()["id"]}
         if path == "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}":
@@ -171,7 +185,44 @@ class Pool:
             return {"user_id": str(user), "entity_id": made["credential_id"]}
         raise KeyError(label)
 
-    def record_created(self, label: str, case: Any, body: Any) -> None:
+    def _free_pair(self, make: Callable[..., dict[str, Any]], holders: Any, rnd: random.Random) -> Any:
+        """The id of a new suggestion for a (holder, program) pair that holds none yet (the suite never takes over
+        a pair someone else's suggestion holds), pairs tried in a seeded order; when every pair is held, an id
+        that names nothing (the case then asks for a documented 404, or, sent without a key, a 401)."""
+        pairs = [(holder, program) for holder in holders for program in self.settings.fixtures.program_keys]
+        rnd.shuffle(pairs)
+        for holder, program in pairs:
+            try:
+                return make(holder, program)["id"]
+            except CreationFailed:
+                continue
+        return NO_SUCH_ID
+
+    def suggestions_held(self) -> dict[tuple[str, str], Any]:
+        """(user_id, program_key) -> suggestion id of every program suggestion of the platform, now."""
+        held: dict[tuple[str, str], Any] = {}
+        path = "/api/catalog/suggestions/program/manage/"
+        params: dict[str, Any] | None = {"platform_key": self.settings.platform_key, "page_size": 100}
+        exchange = self.objects.admin.get(path, params=params)
+        for _ in range(200):
+            body = exchange.json() if exchange.status == 200 else None
+            if not isinstance(body, dict):
+                break
+            for item in body.get("results") or []:
+                if isinstance(item, dict):
+                    held[(str(item.get("user_id")), str(item.get("program_key")))] = item.get("id")
+            link = body.get("next_page", body.get("next"))
+            if not link:
+                break
+            exchange = self.objects.admin.get(link)
+        return held
+
+    def before_send(self, label: str, case: Any) -> Any:
+        """What record_created needs to know from before the case is sent (the bulk answer names no ids: the
+        suggestions held before it, so only the ones it created are recorded)."""
+        return self.suggestions_held() if label == "POST /api/catalog/suggestions/program/manage/bulk/" else None
+
+    def record_created(self, label: str, case: Any, body: Any, before: Any = None) -> None:
         """Write an object a generated case created into the cleanup ledger."""
         if not isinstance(body, dict):
             return
@@ -191,11 +242,13 @@ class Pool:
             self.ledger.record("program_suggestion", platform_key=platform, suggestion_id=body["id"])
         elif label == "POST /api/catalog/suggestions/program/manage/group/" and "id" in body:
             self.ledger.record("group_suggestion", platform_key=platform, suggestion_id=body["id"])
-        elif label == "POST /api/catalog/suggestions/program/manage/bulk/":
-            # the answer names no ids: store each item once more (create-or-update) to learn and record it
-            for item in (case.body or {}).get("suggestion_data", []):
-                if isinstance(item, dict) and "program_key" in item and "user_id" in item:
-                    self.objects.program_suggestion(item["user_id"], item["program_key"])
+        elif label == "POST /api/catalog/suggestions/program/manage/bulk/" and isinstance(before, dict):
+            # the answer names no ids: record the suggestions of the items sent that did not exist before
+            sent = {(str(i.get("user_id")), str(i.get("program_key")))
+                    for i in (case.body or {}).get("suggestion_data", []) if isinstance(i, dict)}
+            for pair, suggestion_id in self.suggestions_held().items():
+                if pair in sent and pair not in before and suggestion_id is not None:
+                    self.ledger.record("program_suggestion", platform_key=platform, suggestion_id=suggestion_id)
         elif label == "POST /api/core/rbac/policies/" and "id" in body:
             self.ledger.record("rbac_policy", policy_id=body["id"], platform_key=platform)
         elif path == "/api/credentials/orgs/{org}/users/{user_id}/" and label.startswith("POST"):
@@ -213,6 +266,7 @@ ASSIGNMENT_LICENSE = {
     "/api/catalog/licenses/user/assignment/": "user",
 }
 PAGE_CAP = 2
+NO_SUCH_ID = 2**31 - 1  # an id no object has
 FILTERS_TO_DROP_ON_DELETE = ("active", "fulfilled", "email", "user_id", "group_id", "page", "page_size", "sort",
                              "query", "department_mode")
 
@@ -339,7 +393,13 @@ def _fill_body(body: dict[str, Any], label: str, pool: Pool, rnd: random.Random,
     if path == "/api/credentials/orgs/{org}/users/{user_id}/":
         body["credential_id"] = pool.unique("credential")
     if path == "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}":
-        body.pop("credential_id", None)
+        # a full body naming the path's credential: one reading refuses a partial PUT (credential-fields-required),
+        # another replaces the whole object; no document says a blank name or URL is accepted
+        body["credential_id"] = pool.credential["credential_id"]
+        for name in ("credential_url", "name", "revoked"):
+            value = body.get(name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                body[name] = pool.credential.get(name, False if name == "revoked" else pool.unique(name))
 
 
 def _dates_in_order(body: dict[str, Any]) -> None:
@@ -493,29 +553,213 @@ def one_reading_accepts(label: str, body: Any) -> bool:
     return bool(readings) and isinstance(body, dict) and any(reading <= body.keys() for reading in readings)
 
 
-def violates_contract(case: Any, caller: Caller) -> bool:
-    """Does the request as it will be sent (the caller's key included) break the contract? A generated
-    'negative' case whose only violation was dropped on the way (a missing Authorization header that the caller
-    fills in) is valid, and a 2xx answer to it proves nothing."""
+@lru_cache(maxsize=1)
+def _published_document() -> dict[str, Any]:
+    """The contract without what it adds to the published document (conformance/properties/published.py)."""
+    return without_additions(yaml.safe_load(default_contract_path().read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def published_request_spec() -> OpenAPI:
+    """The contract without its additions, as openapi-core reads it: a generated request is malformed only when
+    it breaks this."""
+    return OpenAPI.from_dict(_published_document())
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a request breaks the published document: where (query, path, header, body) and which part."""
+
+    location: str
+    name: str = ""
+    required: bool = False  # a required parameter (a write's optional query parameters are list filters)
+
+
+def _required_parameter(label: str, location: str, name: str) -> bool:
+    document = _published_document()
+    method, path = label.split(" ", 1)
+    item = document["paths"][path]
+    for param in [*item.get("parameters", []), *item[method.lower()].get("parameters", [])]:
+        param = _resolve_ref(document, param)
+        if param.get("in") == location and param.get("name") == name:
+            return bool(param.get("required"))
+    return location == "path"
+
+
+def request_violations(case: Any, caller: Caller) -> list[Violation]:
+    """How the request as it will be sent (the caller's key included) breaks the published document: a generated
+    'negative' case whose only violation was dropped on the way (a missing Authorization header the caller fills
+    in), or that breaks only what the contract adds (x-conformance-added), breaks nothing and proves nothing."""
     headers = {"Authorization": caller.header} if caller.header else {}
     data = case.as_transport_kwargs(base_url=caller.base_url, headers=headers)
     prepared = requests.Request(**{k: v for k, v in data.items() if k in REQUEST_FIELDS}).prepare()
     request = _CoreRequest(SimpleNamespace(request=prepared), case.operation.path, case.path_parameters or {})
-    try:
-        openapi_core_spec().validate_request(request)
-    except Exception:
+    label = case.operation.label
+    found: list[Violation] = []
+    for error in published_request_spec().iter_request_errors(request):
+        inner = list(getattr(error, "errors", None) or [error])
+        for item in inner:
+            location, name = getattr(item, "location", None), getattr(item, "name", None)
+            if location and name:
+                found.append(Violation(str(location), str(name), _required_parameter(label, str(location), str(name))))
+            elif "Body" in type(item).__name__:
+                found.append(Violation("body"))
+            else:
+                found.append(Violation("other", type(item).__name__))
+    return found
+
+
+CONSTRAINTS = ("minLength", "maxLength", "pattern", "enum", "format", "minimum", "maximum", "minItems", "maxItems")
+
+
+def can_be_malformed(label: str) -> bool:
+    """True when the published document gives a request of this operation something to break: a body, a
+    required query parameter, or a parameter with a type or constraint beyond a free-form string."""
+    document = _published_document()
+    method, path = label.split(" ", 1)
+    item = document["paths"][path]
+    operation = item[method.lower()]
+    if operation.get("requestBody"):
         return True
+    for param in [*item.get("parameters", []), *operation.get("parameters", [])]:
+        param = _resolve_ref(document, param)
+        schema = _resolve_ref(document, param.get("schema", {}))
+        if param.get("in") == "query" and param.get("required"):
+            return True
+        if param.get("in") in ("query", "path") and (schema.get("type", "string") != "string"
+                                                     or any(k in schema for k in CONSTRAINTS)):
+            return True
     return False
+
+
+def _resolve_ref(document: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = document
+        for part in str(node["$ref"]).lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def violates_contract(case: Any, caller: Caller) -> bool:
+    """Does the request as it will be sent break the published document (see request_violations)?"""
+    return bool(request_violations(case, caller))
+
+
+def acceptance_requirement(label: str, violation: Violation) -> str | None:
+    """The requirement an accepted (2xx) request with this violation breaks; None where no document says it
+    must be refused (a path value, an optional filter of a write, an operation no such requirement names)."""
+    if violation.location == "query":
+        if covers(RBAC_QUERY_ACCEPTED, label):
+            return RBAC_QUERY_ACCEPTED
+        if covers(QUERY_ACCEPTED, label) and (label.startswith("GET ") or violation.required):
+            return QUERY_ACCEPTED
+    if violation.location == "body" and covers(BODY_ACCEPTED, label):
+        return BODY_ACCEPTED
+    return None
 
 
 def openapi_core_errors(case: Any, response: Any) -> list[str]:
     """openapi-core's verdict on the response, with the schema path of each failure."""
+    return [message for _, message in openapi_core_findings(case, response)]
+
+
+def openapi_core_findings(case: Any, response: Any) -> list[tuple[str, str]]:
+    """openapi-core's verdict on a 2xx answer: (the requirement each failure breaks, its description)."""
+    label = case.operation.label
     request = _CoreRequest(response, case.operation.path, case.path_parameters or {})
     try:
         openapi_core_spec().validate_response(request, _CoreResponse(response))
     except Exception as exc:
-        return [_describe_core_error(exc)]
+        cause = exc.__cause__ or exc.__context__
+        errors = getattr(exc, "schema_errors", None) or getattr(cause, "schema_errors", None) or []
+        if errors:
+            rid = schema_requirement(label, list(getattr(errors[0], "absolute_path", []) or []),
+                                     str(getattr(errors[0], "validator", "")))
+        elif "MediaType" in type(exc).__name__ or "MediaType" in type(cause).__name__:
+            rid = CONTENT_TYPE
+        else:
+            rid = schema_requirement(label, [], "")
+        return [(rid, _describe_core_error(exc))]
     return []
+
+
+def schema_requirement(label: str, instance_path: list[Any], keyword: str) -> str:
+    """The requirement an answer that breaks its schema at `instance_path` (by `keyword`) violates: a format
+    (GEN-SCHEMA-016), a policy's nested objects (GEN-SCHEMA-015), or the schema of the operation's objects."""
+    if keyword == "format" and covers(FORMATS, label):
+        return FORMATS
+    names = [str(p) for p in instance_path]
+    nested = [i for i, name in enumerate(names) if name in NESTED_POLICY_FIELDS]
+    if nested and nested[0] < len(names) - 1 and covers(NESTED_POLICY_SCHEMA, label):
+        return NESTED_POLICY_SCHEMA
+    own = [rid for rid in ENTITY_SCHEMAS if covers(rid, label)]
+    if own:
+        return own[0]
+    return next((rid for rid in SCHEMA_REQUIREMENTS if covers(rid, label)), DOCUMENTED_STATUS)
+
+
+def check_findings(case_failures: Any, label: str, caller: Caller, response: Any) -> list[tuple[str, str]]:
+    """Schemathesis' check failures of one answer, each with the requirement it breaks."""
+    out: list[tuple[str, str]] = []
+    for failure in case_failures:
+        name = type(failure).__name__
+        if name == "JsonSchemaError":
+            path = list(getattr(failure, "instance_path", []) or [])
+            schema_path = list(getattr(failure, "schema_path", []) or [])
+            rid = schema_requirement(label, path, str(schema_path[-1]) if schema_path else "")
+        elif name in ("ServerError",):
+            rid = SERVER_ERROR
+        elif "ContentType" in name or "MalformedMediaType" in name or "MissingContentType" in name:
+            rid = CONTENT_TYPE
+        elif "Status" in name:
+            rid = DOCUMENTED_STATUS
+        elif name in ("MalformedJson", "ContentDeserializationError"):
+            rid = schema_requirement(label, [], "")
+        else:
+            rid = DOCUMENTED_STATUS
+        out.append((rid, _first_lines(str(failure))))
+    return out
+
+
+def check_failures(case: Any, response: Any, checks: list[Callable[..., Any]]) -> list[Any]:
+    """Schemathesis' checks: the failure objects (empty when every check held)."""
+    try:
+        case.validate_response(response, checks=checks)
+    except BaseException as exc:  # FailureGroup (an ExceptionGroup) or a single check failure
+        return list(getattr(exc, "exceptions", None) or [exc])
+    return []
+
+
+class Findings:
+    """What the generated cases of one test showed, rule by rule: how many cases each requirement's rule judged,
+    and the cases that broke it. Nothing is raised while cases are sent, so every case is judged on every rule
+    (a broken rule never stops the others) and the ci profile draws the same cases whatever the target answers."""
+
+    def __init__(self, requirements: tuple[str, ...]) -> None:
+        self.requirements = requirements
+        self.judged: Counter[str] = Counter()
+        self.failures: dict[str, list[str]] = {}
+
+    def judge(self, requirement: str, problem: str | None) -> None:
+        """One case judged on `requirement`'s rule; `problem` when it broke it."""
+        if requirement not in self.requirements:
+            return
+        self.judged[requirement] += 1
+        if problem:
+            self.failures.setdefault(requirement, []).append(problem)
+
+    def report(self, unjudged: str) -> None:
+        """One check per requirement of the test: failed with its first broken case, passed when cases were
+        judged and none broke it, not verified (`unjudged`) when no case came to its rule."""
+        for requirement in self.requirements:
+            with check(requirement):
+                broken = self.failures.get(requirement)
+                if broken:
+                    more = f"\n  ({len(broken) - 1} more case(s) broke it)" if len(broken) > 1 else ""
+                    raise AssertionError(broken[0] + more)
+                if not self.judged[requirement]:
+                    not_verified(unjudged)
 
 
 def _describe_core_error(exc: Exception) -> str:

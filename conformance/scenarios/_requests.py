@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.checks import check
 from conformance.client.objects import (
     ASSIGNMENT_PATHS,
     GROUP_ASSIGNMENTS,
@@ -58,6 +59,7 @@ RBAC_LISTS = ("GET /api/core/rbac/policies/", "GET /api/core/rbac/roles/", "GET 
 
 
 HIDDEN = (403, 404)  # a foreign object reported as forbidden or as absent (the catalog accepts both)
+FILTERED = 200  # another platform's list answered without this platform's objects (checked: nothing leaks)
 
 
 # ---------------------------------------------------------------------------- the access table (docs/behaviour.md)
@@ -78,20 +80,22 @@ def refusal(caller: str, op: str) -> tuple[tuple[int, ...], tuple[str, ...]] | N
                 return (403,), (rid,)
         assert op == PROGRAM_LICENSE_LIST
         return (403,), ("CAT-ACL-008",)
-    # another platform's admin
+    # another platform's admin: forbidden, or (403 and 404 are both documented) reported as absent; a list may
+    # also be answered without this platform's objects
+    read = (FILTERED,) if op.startswith("GET ") else ()
     if op == PROGRAM_LICENSE_LIST:
-        return (403,), ("CAT-ACL-007",)
+        return (*HIDDEN, *read), ("CAT-ACL-007",)
     if op in ASSIGNMENT_OPS:
-        return HIDDEN, ("CAT-ACL-010", "CAT-ACL-017")
-    if op in SUGGESTION_OPS:  # (CAT-ACL-017, SHOULD, has its own test: this one is CAT-ACL-014, MUST)
-        return (403,), ("CAT-ACL-014",)
+        return (*HIDDEN, *read), ("CAT-ACL-010", "CAT-ACL-017")
+    if op in SUGGESTION_OPS:  # (CAT-ACL-017 has its own test: this one is CAT-ACL-014)
+        return (*HIDDEN, *read), ("CAT-ACL-014",)
     if op in CREDENTIAL_OPS:
-        return (403,), ("CRED-ACL-003",)
+        return HIDDEN, ("CRED-ACL-003",)
     if op in RBAC_LISTS:
-        return (403, 200), ("CORE-ACL-004",)
-    if op == "POST /api/core/rbac/policies/":
-        return (403,), ("CORE-ACL-005",)
-    return (404, 403), ("CORE-ACL-003",)
+        return (403, FILTERED), ("CORE-ACL-004",)
+    if op == "POST /api/core/rbac/policies/":  # a role or platform the caller cannot see may also be a 400
+        return (400, *HIDDEN), ("CORE-ACL-005",)
+    return HIDDEN, ("CORE-ACL-003",)
 
 
 def allowance(caller: str, op: str) -> tuple[str, ...] | None:
@@ -235,7 +239,9 @@ class Requests:
         return "user" if "/licenses/user/" in path else "program"
 
     def _license_list(self, op: str, method: str, path: str) -> Prepared:
-        return Prepared(op, method, path, params={"platform_key": self.platform})
+        held = self._new_license(self._kind(path), 1)
+        return Prepared(op, method, path, params={"platform_key": self.platform},
+                        platform_objects={"license_id": held["id"]})
 
     def _license_create(self, op: str, method: str, path: str) -> Prepared:
         kind = self._kind(path)
@@ -301,9 +307,9 @@ class Requests:
 
     def _suggestion(self, op: str, method: str, path: str) -> Prepared:
         params = {"platform_key": self.platform}
-        if method == "GET":
-            return Prepared(op, method, path, params=params)
         held = self.objects.program_suggestion(self.user, self.program)
+        if method == "GET":
+            return Prepared(op, method, path, params=params, platform_objects={"suggestion_id": held["id"]})
         state = lambda: self._suggestions(SUGGESTIONS, "user_id", self.user)  # noqa: E731
         if method == "DELETE":
             return Prepared(op, method, path, params={**params, "suggestion_id": held["id"]}, state=state,
@@ -324,9 +330,9 @@ class Requests:
 
     def _group_suggestion(self, op: str, method: str, path: str) -> Prepared:
         params = {"platform_key": self.platform}
-        if method == "GET":
-            return Prepared(op, method, path, params=params)
         held = self.objects.group_suggestion(self.group, self.program)
+        if method == "GET":
+            return Prepared(op, method, path, params=params, platform_objects={"suggestion_id": held["id"]})
         state = lambda: self._suggestions(GROUP_SUGGESTIONS, "group_id", self.group)  # noqa: E731
         if method == "DELETE":
             return Prepared(op, method, path, params={**params, "suggestion_id": held["id"]}, state=state,
@@ -411,15 +417,18 @@ def operation_id(operation: str) -> str:
     return f"{method} {short}"
 
 
-def served(client: ApiClient, caller: str, prepared: Prepared) -> None:
-    """`caller` sends the prepared request and is served (2xx); a deleted object is gone afterwards."""
+def served(client: ApiClient, caller: str, prepared: Prepared, requirements: tuple[str, ...]) -> None:
+    """`caller` sends the prepared request and is served (2xx); a deleted object is gone afterwards. The same
+    evidence speaks for each of `requirements` (each gets its own check)."""
     exchange = prepared.send(client)
     prepared.succeeded(exchange)
     if exchange.status == 401:  # GEN-AUTH-004 is MAY: the vendor documents never name the 'Api-Token' prefix
         not_verified(f"{exchange.operation}: the target refused the {caller}'s key sent as 'Api-Token <key>'")
-    if not 200 <= exchange.status < 300:
-        expect_status(exchange, 200, 201, 204, why=f"the {caller} may perform this operation on its own platform")
-    if prepared.operation.startswith("DELETE"):
-        gone = prepared.state()
-        if isinstance(gone, tuple):  # a retrieve after a delete
-            assert gone[0] == 404, f"{prepared.operation}: the deleted object can still be retrieved ({gone[0]})"
+    gone = prepared.state() if prepared.operation.startswith("DELETE") and 200 <= exchange.status < 300 else None
+    for requirement in requirements:
+        with check(requirement):
+            if not 200 <= exchange.status < 300:
+                expect_status(exchange, 200, 201, 204, why=f"the {caller} may perform this operation on its own platform")
+            if isinstance(gone, tuple):  # a retrieve after a delete
+                assert gone[0] in HIDDEN, \
+                    f"{prepared.operation}: the deleted object can still be retrieved ({gone[0]})"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checks import check, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient
 from conformance.config import Settings
@@ -49,19 +50,21 @@ def test_requests_without_a_valid_key_are_refused_and_change_nothing(
     operation: str, objects: Objects, anonymous: ApiClient, admin: ApiClient, settings: Settings
 ) -> None:
     prepared: Prepared = Requests(objects).prepare(operation)
-    before = prepared.state()
-    attempts = {
-        "no Authorization header": {},
-        "an unknown key": {"Authorization": f"Api-Token conformance-unknown-{secrets.token_hex(12)}"},
-    }
-    for what, headers in attempts.items():
+    rbac = operation in RBAC_OPS
+    attempts = (  # (what is sent, its headers, the requirement it is evidence for)
+        ("no Authorization header", {}, "GEN-AUTH-006" if rbac else "GEN-AUTH-001"),
+        ("an unknown key", {"Authorization": f"Api-Token conformance-unknown-{secrets.token_hex(12)}"},
+         "GEN-AUTH-006" if rbac else "GEN-AUTH-002"),
+    )
+    for what, headers, requirement in attempts:
+        before = prepared.state() if is_write(operation) else None
         exchange = prepared.send(anonymous, headers=headers)
         prepared.succeeded(exchange)  # a wrongly accepted create must still be cleaned up
-        expect_status(exchange, *_refusals(operation), why=f"a request with {what} is not authenticated")
-    if is_write(operation):
-        after = prepared.state()
-        assert after == before, (f"{operation}: refused unauthenticated requests changed the data\n"
-                                 f"  before: {before}\n  after:  {after}")
+        after = prepared.state() if is_write(operation) else None
+        with check(requirement):
+            expect_status(exchange, *_refusals(operation), why=f"a request with {what} is not authenticated")
+            assert after == before, (f"{operation}: a refused request with {what} changed the data\n"
+                                     f"  before: {before}\n  after:  {after}")
 
 
 def _placeholder(operation: str, settings: Settings) -> tuple[str, str, dict[str, Any] | None]:
@@ -117,7 +120,7 @@ def test_the_api_key_prefix_of_the_published_example(
 ) -> None:
     """Optional (MAY): if the server takes 'Api-Key <key>', it must identify the same caller as 'Api-Token <key>'."""
     prepared = Requests(objects).prepare(operation)
-    expected = expect_status(prepared.send(admin), 200, why="the DM admin reads with 'Api-Token <key>'")
+    expected = setup(prepared.send(admin), "the DM admin reads with 'Api-Token <key>'", 200)
     exchange = prepared.send(anonymous, headers={"Authorization": f"Api-Key {_key(settings, 'dm_admin')}"})
     if exchange.status == 401:
         not_verified("the server does not take the 'Api-Key' prefix (optional: only 'Api-Token' is required)")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checks import check, needs, setup, setup_refused
 from conformance.client.objects import (
     ASSIGNMENT_PATHS,
     GROUP_ASSIGNMENTS,
@@ -171,79 +172,131 @@ def _page_params(lists: dict[str, Callable[[Objects], Listing]], ids: tuple[str,
     ALL_LISTS, ("GEN-PAGE-003", "GEN-PAGE-004", "GEN-PAGE-005", "GEN-PAGE-006", "GEN-PAGE-007"),
     ("GEN-PAGE-001", "GEN-PAGE-012"), ("GEN-PAGE-002",)))
 def test_walking_the_pages_yields_every_item_once(name: str, objects: Objects) -> None:
-    """Walk a query forward and back, then (catalog lists) sort by id both ways."""
+    """Walk a query forward and back, then (catalog lists) sort by id both ways; each rule is its own check."""
     admin = objects.admin
     listing = ALL_LISTS[name](objects)
-    size = page_size_for(admin, listing, 2)
-    pages = walk(admin, listing, size)
+    shape = "GEN-PAGE-001" if name in CATALOG_LISTS else "GEN-PAGE-002"
+    pages: list[Page] = []
+    size = 0
+    with check(shape) as shaped:  # every page read below has the documented shape
+        size = page_size_for(admin, listing, 2)
+        pages = walk(admin, listing, size)
     label = f"GET {listing.path} {listing.params} page_size={size}"
-
-    counts = {p.count for p in pages}
-    assert len(counts) == 1, f"{label}: count changes from page to page: {[p.count for p in pages]}"
     seen = [i for p in pages for i in p.ids]
-    duplicates = sorted({i for i in seen if seen.count(i) > 1}, key=str)
-    assert not duplicates, f"{label}: items {duplicates} appear on more than one page"
-    assert len(seen) == pages[0].count, f"{label}: count is {pages[0].count} but the pages hold {len(seen)} items"
-    missing = listing.expected - set(seen)
-    assert not missing, f"{label}: items {sorted(missing, key=str)} are on no page"
-    if listing.exact:
-        assert set(seen) == listing.expected, f"{label}: the pages hold {sorted(seen)}, expected {sorted(listing.expected)}"
-    assert len(pages) >= 2, f"{label}: {len(seen)} items must take more than one page of {size}"
 
-    for number, page in enumerate(pages, start=1):
-        last = number == len(pages)
-        assert len(page.ids) <= size, f"{label}: page {number} holds {len(page.ids)} items, more than page_size"
-        if not last:
-            assert len(page.ids) == size, f"{label}: page {number} (not the last) holds {len(page.ids)} items"
-        assert (page.next is None) == last, f"{label}: page {number} of {len(pages)} has next={page.next!r}"
-        assert (page.previous is None) == (number == 1), \
-            f"{label}: page {number} of {len(pages)} has previous={page.previous!r}"
-
-    back = [pages[-1]]
-    while back[-1].previous is not None and len(back) <= len(pages):
-        back.append(read_page(admin.get(back[-1].previous), listing.links))
-    assert [p.ids for p in reversed(back)] == [p.ids for p in pages], \
-        f"{label}: walking the previous links back does not give the same pages"
+    with check("GEN-PAGE-003"):
+        needs(shaped)
+        counts = {p.count for p in pages}
+        assert len(counts) == 1, f"{label}: count changes from page to page: {[p.count for p in pages]}"
+        assert len(seen) == pages[0].count, f"{label}: count is {pages[0].count} but the pages hold {len(seen)} items"
+    with check("GEN-PAGE-007"):
+        needs(shaped)
+        duplicates = sorted({i for i in seen if seen.count(i) > 1}, key=str)
+        assert not duplicates, f"{label}: items {duplicates} appear on more than one page"
+        missing = listing.expected - set(seen)
+        assert not missing, f"{label}: items {sorted(missing, key=str)} are on no page"
+        if listing.exact:
+            assert set(seen) == listing.expected, \
+                f"{label}: the pages hold {sorted(seen, key=str)}, expected {sorted(listing.expected, key=str)}"
+    with check("GEN-PAGE-006"):
+        needs(shaped)
+        assert len(pages) >= 2, f"{label}: {len(seen)} items must take more than one page of {size}"
+        for number, page in enumerate(pages, start=1):
+            assert len(page.ids) <= size, f"{label}: page {number} holds {len(page.ids)} items, more than page_size"
+            if number < len(pages):
+                assert len(page.ids) == size, f"{label}: page {number} (not the last) holds {len(page.ids)} items"
+    with check("GEN-PAGE-004"):
+        needs(shaped)
+        for number, page in enumerate(pages, start=1):
+            last = number == len(pages)
+            assert (page.next is None) == last, f"{label}: page {number} of {len(pages)} has next={page.next!r}"
+            assert (page.previous is None) == (number == 1), \
+                f"{label}: page {number} of {len(pages)} has previous={page.previous!r}"
+    with check("GEN-PAGE-005"):
+        needs(shaped)
+        back = [pages[-1]]
+        while back[-1].previous is not None and len(back) <= len(pages):
+            back.append(read_page(admin.get(back[-1].previous), listing.links))
+        assert [p.ids for p in reversed(back)] == [p.ids for p in pages], \
+            f"{label}: walking the previous links back does not give the same pages"
 
     if name in CATALOG_LISTS:
-        check_sort(admin, listing)
+        with check("GEN-PAGE-012"):
+            check_sort(admin, listing)
 
 
 @pytest.mark.parametrize("name", _page_params(ALL_LISTS, ("GEN-PAGE-008", "GEN-PAGE-010", "GEN-PAGE-011"),
                                               ("GEN-PAGE-013",)))
 def test_past_the_last_page_bad_page_values_and_an_unknown_sort(name: str, objects: Objects) -> None:
     """SHOULD only (the documents are silent on these edges): without 'page' the first page, past the end
-    200-empty/400/404, bad page values 400, and (catalog lists) an unknown sort field 400. Kept apart from the
-    walk so a failure here is a warning."""
+    200-empty/400/404, bad page values refused or read as a documented reading does, and (catalog lists) an
+    unknown sort field 400. Kept apart from the walk so a failure here is a warning."""
     admin = objects.admin
     listing = ALL_LISTS[name](objects)
-    default_first = read_page(admin.get(listing.path, params={**listing.params, "page_size": 1}), listing.links)
-    explicit_first = read_page(admin.get(listing.path, params={**listing.params, "page_size": 1, "page": 1}),
-                               listing.links)
-    assert default_first.ids == explicit_first.ids, \
-        f"GET {listing.path}: without 'page' the first page must be served ({default_first.ids} vs {explicit_first.ids})"
-    total = default_first.count
-    past = admin.get(listing.path, params={**listing.params, "page_size": 1, "page": total + 1})
-    expect_status(past, 200, 400, 404, why=f"page {total + 1} of page_size 1 is past the last of {total} items")
-    if past.status == 200:
-        body = past.json()
-        assert isinstance(body, dict) and body.get("results") == [], \
-            f"GET {listing.path}: a page past the last one answered 200 must have empty results\n{past.describe()}"
-
-    refuse_bad_pages(admin, listing.path, listing.params)
+    first = setup(admin.get(listing.path, params={**listing.params, "page_size": 1}), "the first page", 200)
+    total = first.json().get("count") if isinstance(first.json(), dict) else None
+    if not isinstance(total, int):
+        setup_refused(first, "the first page carries no integer count")
+    with check("GEN-PAGE-008"):
+        default_first = read_page(first, listing.links)
+        explicit_first = read_page(admin.get(listing.path, params={**listing.params, "page_size": 1, "page": 1}),
+                                   listing.links)
+        assert default_first.ids == explicit_first.ids, (f"GET {listing.path}: without 'page' the first page must be "
+                                                         f"served ({default_first.ids} vs {explicit_first.ids})")
+    with check("GEN-PAGE-010"):
+        past_the_end(admin, listing.path, {**listing.params, "page_size": 1}, total + 1)
+    with check("GEN-PAGE-011"):
+        bad_pages_answered(admin, listing.path, listing.params)
     if name in CATALOG_LISTS:
-        unknown = admin.get(listing.path, params={**listing.params, "sort": "conformance_no_such_field"})
-        expect_status(unknown, 400, why="sort names a field the items do not have")
+        with check("GEN-PAGE-013"):
+            unknown = admin.get(listing.path, params={**listing.params, "sort": "conformance_no_such_field"})
+            expect_status(unknown, 400, why="sort names a field the items do not have")
 
 
 BAD_PAGES = ({"page": 0}, {"page": -1}, {"page": "two"}, {"page_size": 0}, {"page_size": -5}, {"page_size": "ten"},
              {"page": 1.5})
 
 
-def refuse_bad_pages(admin: ApiClient, path: str, params: dict[str, Any]) -> None:
-    """GEN-PAGE-011: page or page_size below 1 or not an integer is 400."""
+def items_of(body: Any) -> list[Any] | None:
+    """The items of a list answer: results, the credentials envelope's data, or a bare array."""
+    if isinstance(body, list):
+        return body
+    if not isinstance(body, dict):
+        return None
+    inner = body.get("result") if isinstance(body.get("result"), dict) else body
+    items = inner.get("results", inner.get("data"))
+    return items if isinstance(items, list) else None
+
+
+def past_the_end(admin: ApiClient, path: str, params: dict[str, Any], page: int) -> None:
+    """GEN-PAGE-010: a page past the last one is 200 with no items, 400, or 404 (DRF's 'Invalid page')."""
+    past = admin.get(path, params={**params, "page": page})
+    expect_status(past, 200, 400, 404, why=f"page {page} is past the last one")
+    if past.status == 200:
+        assert items_of(past.json()) == [], f"GET {path}: a page past the last one answered 200 must be empty\n" \
+                                            f"{past.describe()}"
+
+
+def bad_pages_answered(admin: ApiClient, path: str, params: dict[str, Any]) -> None:
+    """GEN-PAGE-011: page or page_size below 1 or not an integer is refused (400; a page also 404, DRF's
+    'Invalid page'), or read as the documented readings do: a page below 1 as an empty page, a page_size below
+    1 or not a number as the default page size."""
+    plain = expect_status(admin.get(path, params=params), 200, why="the list without page parameters")
+    default_size = len(items_of(plain.json()) or [])
     for bad in BAD_PAGES:
-        expect_status(admin.get(path, params={**params, **bad}), 400, why=f"{bad} is not a valid page request")
+        exchange = admin.get(path, params={**params, **bad})
+        if "page" in bad:
+            below_one = isinstance(bad["page"], int) and bad["page"] < 1
+            expect_status(exchange, 400, 404, *((200,) if below_one else ()), why=f"{bad} is not a page")
+            if exchange.status == 200:
+                assert items_of(exchange.json()) == [], \
+                    f"GET {path} {bad}: a page below 1 answered 200 must be empty\n{exchange.describe()}"
+        else:
+            expect_status(exchange, 400, 200, why=f"{bad} is not a page size")
+            if exchange.status == 200:
+                served = len(items_of(exchange.json()) or [])
+                assert served == default_size, (f"GET {path} {bad}: served {served} items, not the default page "
+                                                f"size ({default_size})\n{exchange.describe()}")
 
 
 def check_sort(admin: ApiClient, listing: Listing) -> None:
@@ -279,16 +332,12 @@ def test_credentials_list_past_the_last_page_and_bad_page_values(objects: Object
     user = need(settings.fixtures.user_ids, 1, "user_ids")[0]
     objects.credential(user)
     path = credentials_path(settings.org, user)
-    first = expect_status(objects.admin.get(path, params={"page_size": 100}), 200, why="the credentials list").json()
+    first = setup(objects.admin.get(path, params={"page_size": 100}), "the credentials list", 200).json()
     result = first.get("result") if isinstance(first, dict) and isinstance(first.get("result"), dict) else first
     count = result.get("count") if isinstance(result, dict) else None
-    if not isinstance(count, int):
-        not_verified("the credentials list answer carries no count (the bare published shape)")
-    past = objects.admin.get(path, params={"page_size": 100, "page": count // 100 + 2})
-    expect_status(past, 200, 400, 404, why="a page past the last one")
-    if past.status == 200:
-        body = past.json()
-        inner = body.get("result") if isinstance(body.get("result"), dict) else body
-        items = inner.get("data", inner.get("results"))
-        assert items == [], f"a credentials page past the last one answered 200 must be empty\n{past.describe()}"
-    refuse_bad_pages(objects.admin, path, {})
+    # the bare published shape carries no count: a page far past any plausible end stands in for "the next one"
+    past = count // 100 + 2 if isinstance(count, int) else 100_000
+    with check("GEN-PAGE-010"):
+        past_the_end(objects.admin, path, {"page_size": 100}, past)
+    with check("GEN-PAGE-011"):
+        bad_pages_answered(objects.admin, path, {})

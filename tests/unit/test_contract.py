@@ -245,3 +245,80 @@ def test_info_records_version_and_sources(document: dict[str, Any]) -> None:
     versions = " ".join(source["version"] for source in info["x-sources"])
     for version in ("3.59.0", "4.84.1", "4.90.4"):
         assert version in versions
+
+
+# ---- what the contract adds to the published document (x-conformance-added) ------------------------
+
+def _page_schema(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return resolve(document, document["components"]["parameters"][name])["schema"]
+
+
+def test_every_addition_is_marked_with_why(document: dict[str, Any]) -> None:
+    """The additions the suite knows of carry x-conformance-added, each with a reason."""
+    from conformance.properties.published import added_marks
+
+    marks = added_marks(document)
+    assert all(mark and (isinstance(mark, str) or all(mark.values())) for _, mark in marks)
+    where = {w for w, _ in marks}
+    assert "#/components/parameters/Page/schema" in where and "#/components/parameters/PageSize/schema" in where
+    assert "#/components/parameters/CredentialPage" in where
+    assert "#/components/schemas/ProgramLicenseCreate" in where  # platform_key and program_id required (prose)
+    assert "#/components/schemas/CredentialCreate/properties/issuer" in where
+    assert "#/components/responses/BadRequestAdded" in where and "#/components/responses/UnauthorizedRbac" in where
+
+
+def test_the_published_copy_drops_every_added_request_constraint(document: dict[str, Any]) -> None:
+    from conformance.properties.published import without_additions
+
+    published = without_additions(document)
+    assert "minimum" not in _page_schema(published, "Page") and "minimum" not in _page_schema(published, "PageSize")
+    assert _page_schema(document, "Page")["minimum"] == 1  # the contract itself keeps shaping positive data
+    credentials = published["paths"]["/api/credentials/orgs/{org}/users/{user_id}/"]
+    assert credentials["get"]["parameters"] == []  # platform_org, page, page_size, search, course, program: prose
+    create = published["components"]["schemas"]["ProgramLicenseCreate"]
+    assert set(create["required"]) == {"program_key", "name", "count", "started"}
+    assert "program_id" not in create["properties"]
+    credential = published["components"]["schemas"]["CredentialCreate"]
+    assert set(credential["required"]) == {"credential_id", "credential_url", "name", "revoked"}
+    assert credential["properties"]["issuer"]["nullable"] is True and "description" not in credential["properties"]
+    # widening additions (statuses, reading shapes) stay: they never make a request malformed
+    assert "401" in published["paths"]["/api/core/rbac/roles/"]["get"]["responses"]
+
+
+def _negative_case(label: str, query: dict[str, Any]) -> Any:
+    """A generated-style case of `label` with `query`, marked negative in its query (as schemathesis marks it)."""
+    from schemathesis import GenerationMode
+    from schemathesis.core.parameters import ParameterLocation
+    from schemathesis.generation.meta import ComponentInfo
+
+    from conformance.properties.support import operations
+
+    case = operations()[label].Case(query=query)
+    if case.meta is not None:
+        case.meta.components[ParameterLocation.QUERY] = ComponentInfo(mode=GenerationMode.NEGATIVE)
+    return case
+
+
+def _caller() -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(header="Api-Token unit-test-key", base_url="http://127.0.0.1:9")
+
+
+def test_a_negative_case_that_breaks_only_an_added_constraint_is_not_judged() -> None:
+    """page=0 breaks the contract's minimum: 1 (an addition) but not the published document: not sent, not judged."""
+    from conformance.properties.support import acceptance_requirement, request_violations
+
+    label = "GET /api/core/rbac/roles/"
+    only_added = _negative_case(label, {"page": 0, "page_size": 0})
+    assert request_violations(only_added, _caller()) == []
+    credentials = _negative_case("GET /api/credentials/orgs/{org}/users/{user_id}/", {"page": "x", "search": ""})
+    credentials.path_parameters = {"org": "main", "user_id": "1"}
+    assert request_violations(credentials, _caller()) == []  # prose-only parameters: nothing published to break
+    published = _negative_case(label, {"page": "two"})
+    found = request_violations(published, _caller())
+    assert [(v.location, v.name) for v in found] == [("query", "page")]
+    assert acceptance_requirement(label, found[0]) == "GEN-STATUS-008"
+    catalog = _negative_case("GET /api/catalog/licenses/program/", {"active": "maybe"})
+    assert acceptance_requirement("GET /api/catalog/licenses/program/",
+                                  request_violations(catalog, _caller())[0]) == "GEN-STATUS-004"
