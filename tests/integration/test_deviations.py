@@ -30,8 +30,16 @@ def test_listed_failure_is_a_known_deviation(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(Store, "delete_program_assignment", lambda self, *a, **k: True)
     with ReferenceServer(host="127.0.0.1", port=0) as server:
         done = run(tmp_path, server, deviations(tmp_path, SEAT))
-    assert done.code == 0, done.stdout + done.stderr
     assert done.verdict_of("CAT-SEAT-003") == "known deviation"
+    # the broken unassign also breaks CAT-SEAT-001 (usage_count) in the same test: an entry for one requirement
+    # never hides another requirement's failure
+    assert done.verdict_of("CAT-SEAT-001") == "failed"
+    assert done.code == 1, done.stdout + done.stderr
+    with ReferenceServer(host="127.0.0.1", port=0) as server:
+        both = SEAT + '  - requirement: CAT-SEAT-001\n    reason: "usage_count lags the unassign (ticket 42)"\n'
+        done = run(tmp_path, server, deviations(tmp_path, both))
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.verdict_of("CAT-SEAT-003") == done.verdict_of("CAT-SEAT-001") == "known deviation"
 
 
 def test_deviation_that_now_passes_is_flagged(tmp_path: Path, reference: ReferenceServer) -> None:

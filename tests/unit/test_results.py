@@ -75,13 +75,18 @@ def test_passed_needs_every_check_in_every_test_to_hold() -> None:
 
 
 def test_a_test_of_one_requirement_is_its_check_as_a_whole() -> None:
-    result = RunResult([TestRecord("a", ("R-A-001",), FAILED, "boom"), TestRecord("c", ("R-C-001",), NOT_VERIFIED, "x"),
-                        TestRecord("e", ("R-E-001",), TARGET_ERROR, "unreachable")])
-    found = {v.id: v for v in result.verdicts(catalog("R-A-001", "R-C-001", "R-D-001", "R-E-001"))}
+    result = RunResult([TestRecord("a", ("R-A-001",), FAILED, "boom"), TestRecord("c", ("R-C-001",), NOT_VERIFIED, "x")])
+    found = {v.id: v for v in result.verdicts(catalog("R-A-001", "R-C-001", "R-D-001"))}
     assert found["R-A-001"].verdict == FAILED and found["R-A-001"].reason == "boom"
     assert found["R-C-001"].verdict == NOT_VERIFIED
     assert found["R-D-001"].verdict == NOT_COVERED
+
+
+def test_when_the_target_broke_what_the_run_never_reached_is_not_verified() -> None:
+    result = RunResult([TestRecord("e", ("R-E-001",), TARGET_ERROR, "unreachable")])
+    found = {v.id: v for v in result.verdicts(catalog("R-D-001", "R-E-001"))}
     assert found["R-E-001"].verdict == NOT_VERIFIED and "target" in found["R-E-001"].reason
+    assert found["R-D-001"].verdict == NOT_VERIFIED and "target broke" in found["R-D-001"].reason
 
 
 def test_a_test_of_several_requirements_without_their_checks_passes_none_of_them() -> None:
