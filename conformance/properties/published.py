@@ -10,6 +10,9 @@ against a copy of the contract with every addition to a request taken out:
 - a mapping on a schema names added keywords: `{minimum: why}` drops `minimum`; `{nullable: why}` makes the
   field nullable again; `{required: {field: why}}` drops those entries of `required`.
 
+Read-only properties are taken out of the copy too: a request has no say in them, so a server may ignore
+what is sent under their names.
+
 A string anywhere else (a response, a status, a whole schema or branch) marks what the suite accepts beyond
 the published document: it widens the answers accepted and never makes a request malformed, so the copy
 keeps it. The copy is for judging requests only.
@@ -73,6 +76,12 @@ def _strip(root: dict[str, Any], node: Any) -> None:
     properties = node.get("properties")
     if isinstance(properties, dict):
         for name in [n for n, schema in properties.items() if isinstance(schema, dict) and isinstance(schema.get(ADDED), str)]:
+            del properties[name]
+            _drop_required(node, name)
+        # A read-only property has no place in a request ("SHOULD NOT be sent"): a server may ignore whatever is
+        # sent under its name (Django REST framework does), so a wrong value there does not make a request malformed.
+        for name in [n for n, schema in properties.items() if isinstance(_resolve(root, schema), dict)
+                     and _resolve(root, schema).get("readOnly") is True]:
             del properties[name]
             _drop_required(node, name)
     mark = node.get(ADDED)

@@ -283,6 +283,10 @@ def test_the_published_copy_drops_every_added_request_constraint(document: dict[
     assert credential["properties"]["issuer"]["nullable"] is True and "description" not in credential["properties"]
     # widening additions (statuses, reading shapes) stay: they never make a request malformed
     assert "401" in published["paths"]["/api/core/rbac/roles/"]["get"]["responses"]
+    # read-only properties have no say in a request: a server may ignore them, so they judge nothing
+    patched = published["components"]["schemas"]["RbacPolicyPatch"]["properties"]
+    assert "users" not in patched and "is_internal" not in patched and "resources" in patched
+    assert "users" in document["components"]["schemas"]["RbacPolicyPatch"]["properties"]
 
 
 def _negative_case(label: str, query: dict[str, Any]) -> Any:
