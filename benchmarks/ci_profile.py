@@ -1,11 +1,18 @@
-"""Time a whole `conformance run --profile ci` against the embedded reference (not a test).
+"""The ci profile side by side with plain schemathesis and the physical limit of this machine (not a test).
 
-    python benchmarks/ci_profile.py [--report-dir DIR] [--max-wait SECONDS]
+    python benchmarks/ci_profile.py [--max-wait SECONDS] [--skip-st]
 
-Prints the wall time, the number of generated requests (counted by the property tests and written to
-summary.json's `operations` section; the embedded reference and its probe stop with the run) and the
-per-operation shares of schema-valid cases answered 2xx. Exits 1 when a share is below 50% for an
-operation that documents a 2xx, or when the run takes longer than 60 s.
+In one session, on a quiet machine if one can be had:
+
+1. `conformance run --profile ci` on the embedded reference (the README's main command): wall time, the run's
+   own timings (summary.json `timings`), the shares of schema-valid cases answered 2xx;
+2. the same profile against a reference served from this process, which counts every request that reaches it:
+   wall time, requests, requests per second;
+3. plain `st run --checks all` on the same contract and target with the same seed: wall time, requests;
+4. a raw httpx loop sending as many requests as the ci run sent, one after the other (what one connection on
+   this machine can do at most): wall time, requests per second;
+
+then the ratios. Exits 1 when a share of valid cases answered 2xx is below 50% for an operation documenting a 2xx.
 """
 
 from __future__ import annotations
@@ -14,49 +21,125 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from _common import load1, machine, wait_for_quiet
+import httpx
+from _common import CONTRACT, load1, machine, target_env, wait_for_quiet
 
-BUDGET_SECONDS = 60.0
+from conformance.reference.server import ReferenceServer
+
 MIN_SHARE = 0.5
+SEED = 20_240_917  # the ci profile's fixed seed
+
+
+def counting_server() -> tuple[ReferenceServer, list[int]]:
+    """A reference on a loopback port whose every HTTP request is counted (count[0])."""
+    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:")
+    count = [0]
+
+    class Counting:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                count[0] += 1
+            await self.app(scope, receive, send)
+
+    server.app.add_middleware(Counting)
+    server.start()
+    return server, count
+
+
+def embedded(work: Path) -> tuple[float, int, dict[str, Any]]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "conformance", "run", "--profile", "ci", "--report-dir",
+                           str(work / "embedded")], capture_output=True, text=True, check=False, cwd=work)
+    wall = time.perf_counter() - started
+    return wall, done.returncode, json.loads((work / "embedded" / "summary.json").read_text(encoding="utf-8"))
+
+
+def served(work: Path) -> tuple[float, int, int]:
+    server, count = counting_server()
+    try:
+        env = target_env(server, work / "served.toml")
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "conformance", "run", "--config", str(work / "served.toml"),
+                               "--profile", "ci", "--report-dir", str(work / "served")], capture_output=True,
+                              text=True, check=False, cwd=work, env=env)
+        return time.perf_counter() - started, count[0], done.returncode
+    finally:
+        server.stop()
+
+
+def schemathesis(work: Path) -> tuple[float, int, int | None]:
+    server, count = counting_server()
+    try:
+        st = Path(sys.executable).parent / "st"
+        command = [str(st), "run", "--checks", "all", str(CONTRACT), "--url", server.base_url, "-H",
+                   f"Authorization: Api-Token {server.keys.dm_admin}", "--seed", str(SEED), "--no-color"]
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900, cwd=work)
+            code: int | None = done.returncode
+        except subprocess.TimeoutExpired:
+            code = None
+        return time.perf_counter() - started, count[0], code
+    finally:
+        server.stop()
+
+
+def raw_loop(requests: int) -> float:
+    with ReferenceServer(host="127.0.0.1", port=0, database=":memory:") as server:
+        headers = {"Authorization": f"Api-Token {server.keys.dm_admin}"}
+        with httpx.Client(base_url=server.base_url, headers=headers) as client:
+            started = time.perf_counter()
+            for _ in range(requests):
+                client.get("/api/catalog/licenses/program/", params={"platform_key": "alpha", "page_size": 10})
+            return time.perf_counter() - started
+
+
+def shares(summary: dict[str, Any]) -> list[str]:
+    low = []
+    for name, row in sorted(summary.get("operations", {}).items()):
+        share = row["share_2xx"]
+        if share is not None and row.get("documents_2xx", True) and share < MIN_SHARE:
+            low.append(f"{name} ({share:.0%})")
+    return low
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--report-dir", default="/tmp/conformance-ci-benchmark")
-    parser.add_argument("--max-wait", type=float, default=1200.0, help="seconds to wait for a quiet machine")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for a quiet machine")
+    parser.add_argument("--skip-st", action="store_true", help="leave plain schemathesis out")
     args = parser.parse_args()
-    report_dir = Path(args.report_dir)
     print(f"machine: {machine()}")
     load = wait_for_quiet(max_wait=args.max_wait)
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "conformance", "run", "--profile", "ci", "--report-dir",
-                           str(report_dir)], capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
-    operations = summary.get("operations", {})
-    generated = sum(row["cases"] for row in operations.values())
-    durations = {"properties": 0.0, "scenarios": 0.0}
-    for test in summary["tests"]:
-        module = Path(test["nodeid"].split("::")[0]).name  # node IDs may carry the package path or not
-        part = "properties" if module in ("test_operations.py", "test_stateful.py") else "scenarios"
-        durations[part] += test["duration"]
-    print(f"exit {done.returncode}; wall time {wall:.1f}s (budget {BUDGET_SECONDS:.0f}s); "
-          f"1-min load before {load:.2f}, after {load1():.2f}")
-    print(f"test time: properties {durations['properties']:.1f}s, scenarios {durations['scenarios']:.1f}s")
-    print(f"generated requests: {generated} over {len(operations)} operations; tests: {summary['counts']['tests']}")
-    low = []
-    for name, row in sorted(operations.items(), key=lambda r: (r[1]["share_2xx"] is None, r[1]["share_2xx"] or 0)):
-        share = row["share_2xx"]
-        print(f"  {share if share is not None else '-':>6}  {row['schema_valid_cases']:>4} valid  "
-              f"{row['cases']:>4} sent  {name}")
-        if share is not None and row.get("documents_2xx", True) and share < MIN_SHARE:
-            low.append(name)
-    if low:
-        print(f"below {MIN_SHARE:.0%}: {', '.join(low)}")
-    return 1 if low or wall > BUDGET_SECONDS else 0
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        wall, code, summary = embedded(work)
+        timings = summary.get("timings", {})
+        print(f"ci, embedded reference: exit {code}, {wall:.1f} s wall; timings {timings}")
+        served_wall, requests, served_code = served(work)
+        rate = requests / served_wall
+        print(f"ci, served reference:   exit {served_code}, {served_wall:.1f} s wall, {requests} requests, {rate:.0f} req/s")
+        raw = raw_loop(requests)
+        print(f"raw httpx loop:         {requests} requests in {raw:.1f} s, {requests / raw:.0f} req/s")
+        print(f"ratio: ci requests per second / raw loop = {rate / (requests / raw):.2f} (target >= 0.5)")
+        if not args.skip_st:
+            st_wall, st_requests, st_code = schemathesis(work)
+            print(f"st run --checks all:    exit {st_code}, {st_wall:.1f} s wall, {st_requests} requests, "
+                  f"{st_requests / st_wall:.0f} req/s")
+            print(f"ratio: ci wall / st wall = {wall / st_wall:.2f}; ci requests / st requests = "
+                  f"{requests / max(1, st_requests):.2f}")
+        low = shares(summary)
+        print(f"1-min load before {load:.2f}, after {load1():.2f}")
+        if low:
+            print(f"below {MIN_SHARE:.0%} of valid cases answered 2xx: {', '.join(low)}")
+    return 1 if low else 0
 
 
 if __name__ == "__main__":

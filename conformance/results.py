@@ -99,6 +99,7 @@ class RunResult:
     deselected: set[str] = field(default_factory=set)  # requirement IDs of tests left out by the selection
     deviations: tuple[Deviation, ...] = ()
     cleanup_problems: list[str] = field(default_factory=list)  # objects the run created and could not undo
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: startup, generated tests, scenarios, cleanup
 
     def counts(self) -> dict[str, int]:
         """How many tests ended each way."""

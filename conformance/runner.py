@@ -6,6 +6,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from conformance.client.session import BROKEN_FILE, RATE_FILE, Session
 from conformance.config import ROLES, Settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET, EXIT_USAGE, TargetError, UsageError
 from conformance.redaction import scrub
+from conformance.reporting.collector import STARTED_VARIABLE
 from conformance.results import RunResult
 from conformance.spec.catalog import Catalog, load_catalog
 from conformance.spec.loader import SPEC_VARIABLE, load_contract
@@ -29,6 +31,7 @@ SUITE_PACKAGES = ("conformance.scenarios", "conformance.properties")
 SUITE_PLUGINS = ("conformance.pytest_plugin", "allure_pytest.plugin", "pytest_rerunfailures", "xdist.plugin")
 AUTOLOAD_VARIABLE = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 EXIT_INTERRUPTED = 130
+PROCESS_STARTED = time.time()  # (as soon as this module is imported: the start-up time includes the imports)
 
 
 @dataclass(slots=True)
@@ -42,6 +45,7 @@ class Outcome:
 def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any], quiet: bool = False,
         extra_args: tuple[str, ...] = ()) -> Outcome:
     """Run the suite once; every problem comes back as an Outcome, never as a traceback."""
+    os.environ.setdefault(STARTED_VARIABLE, str(PROCESS_STARTED))
     check_report_dir(settings.report_dir)
     _forget_rate(settings.report_dir)  # the request rate every process of the run shares starts afresh
     if settings.spec is not None:

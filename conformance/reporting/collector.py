@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from conformance.target import Target
 
 TARGET_ERROR_PROPERTY = "conformance_target_error"
+STARTED_VARIABLE = "CONFORMANCE_RUN_STARTED"  # epoch seconds when the run's first process started
+GENERATED_MODULES = ("test_operations.py", "test_stateful.py")  # conformance.properties
 PENDING = "pending"
 REQUIREMENTS_PROPERTY = "requirements"
 OPERATION_STATS_PROPERTY = "operation_stats"
@@ -39,6 +43,12 @@ class ResultCollector:
         self._records: dict[str, TestRecord] = {}
         self._pending: dict[str, list[CheckRecord]] = {}  # checks of a test whose attempt has not ended yet
         self.operation_stats: list[dict[str, Any]] = []  # per generated test: what it sent and got back
+        self._started = float(os.environ.get(STARTED_VARIABLE) or time.time())  # the runner sets it first thing
+        self._first_test: float | None = None
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        if self._first_test is None:
+            self._first_test = time.time()
 
     def attach(self, target: Target) -> None:
         """Remember the target once it is up (for the summary and for scrubbing keys)."""
@@ -120,6 +130,19 @@ class ResultCollector:
         if selection.narrowed:
             self.result.deselected.update(r for r in load_catalog().requirements if not selection.matches(r))
 
+    def _timings(self, tests_done: float, cleaned: float) -> dict[str, float]:
+        """Seconds spent starting up (process start to the first test), in generated tests and scenarios (summed over
+        workers), and undoing what the run left at its end."""
+        def generated(nodeid: str) -> bool:
+            return nodeid.split("::")[0].rsplit("/", 1)[-1] in GENERATED_MODULES
+
+        def summed(kind: bool) -> float:
+            return round(sum(t.duration for t in self.result.tests if generated(t.nodeid) == kind), 2)
+        first = self._first_test or tests_done
+        return {"startup": round(first - self._started, 2), "generated_tests": summed(True),
+                "scenarios": summed(False), "tests_wall": round(tests_done - first, 2),
+                "cleanup": round(cleaned - tests_done, 2), "total_to_summary": round(cleaned - self._started, 2)}
+
     @staticmethod
     def _drain_ledger(target: Target) -> list[str]:
         """What the run created and could not undo: the workers undid their own; whatever is still in the ledger
@@ -177,8 +200,10 @@ class ResultCollector:
             self.target = _controller_target(self.config)
         self._note_selection()
         self._note_deviations()
+        tests_done = time.time()
         if self.target is not None:
             self.result.cleanup_problems = self._drain_ledger(self.target)
+        self.result.timings = self._timings(tests_done, time.time())
         if not self.result.tests or self.target is None:
             return
         from conformance.reporting.summary import write_reports

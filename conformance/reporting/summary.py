@@ -99,6 +99,7 @@ def build_summary(result: RunResult, target: Target, catalog: Catalog,
         "catalog": {"sha256": _digest(catalog.path), "requirements": len(catalog.requirements)},
         "verdict": run_verdict(result),
         "counts": {"tests": result.counts(), "requirements": req_counts},
+        "timings": dict(result.timings),
         "cleanup": {"problems": list(result.cleanup_problems),
                     "note": "objects the run created and could not undo; they stay in the ledger for the next run"
                     if result.cleanup_problems else ""},
@@ -169,6 +170,10 @@ def terminal_lines(result: RunResult, target: Target, operations: list[dict[str,
     if result.cleanup_problems:
         lines.append(f"cleanup: {len(result.cleanup_problems)} object(s) could not be undone (kept in the ledger for the "
                      f"next run); first: {result.cleanup_problems[0]}")
+    if result.timings:
+        t = result.timings
+        lines.append(f"time: start-up {t['startup']:.1f} s, tests {t['tests_wall']:.1f} s (generated "
+                     f"{t['generated_tests']:.1f} s, scenarios {t['scenarios']:.1f} s), cleanup {t['cleanup']:.1f} s")
     lines.append(f"verdict: {run_verdict(result)}")
     return lines
 

@@ -43,6 +43,9 @@ def test_run_without_a_target_uses_the_embedded_reference_and_passes(tmp_path: P
     assert set(cases) == {r["id"] for r in summary["requirements"]}
     verdict = {p.get("name"): p.get("value") for p in cases["CAT-SEAT-003"].iter("property")}
     assert verdict["verdict"] == "passed" and verdict["decided_by"], verdict
+    timings = summary["timings"]
+    assert timings["startup"] > 0 and timings["generated_tests"] > 0 and timings["scenarios"] > 0, timings
+    assert "time: start-up" in done.stdout
     assert "verdict: conformant" in done.stdout
     assert "conformance: conformant (exit 0)" in done.stdout
 
