@@ -191,19 +191,33 @@ class Requests:
     def _assignments(self, kind: str, license_id: int) -> list[dict[str, Any]]:
         return _sorted(self._list(ASSIGNMENT_PATHS[kind], {"license_id": license_id}))
 
-    def _suggestions(self, path: str, key: str, value: Any) -> list[dict[str, Any]]:
+    def _suggestions(self, path: str, key: str, value: Any, program: str) -> list[dict[str, Any]]:
         items = self._list(path, {"platform_key": self.platform})
-        return _sorted([i for i in items if str(i.get(key)) == str(value) and i.get("program_key") == self.program])
+        return _sorted([i for i in items if str(i.get(key)) == str(value) and i.get("program_key") == program])
+
+    def free_pair(self, path: str, key: str) -> tuple[Any, str]:
+        """A (user or group, program) pair that holds no suggestion yet: a POST on a held pair would update, and the
+        cleanup would delete, a suggestion the run did not create. None free: the test is not verified."""
+        fixtures = self.settings.fixtures
+        holders = fixtures.user_ids if key == "user_id" else fixtures.group_ids
+        held = {(str(i.get(key)), i.get("program_key")) for i in self._list(path, {"platform_key": self.platform})}
+        for holder in holders:
+            for program in fixtures.program_keys:
+                if (str(holder), program) not in held:
+                    return holder, program
+        not_verified(f"every ({key}, program_key) pair of the fixtures already holds a suggestion on {self.platform}; "
+                     "the suite leaves them untouched")
 
     def _retrieve(self, path: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
         exchange = self.admin.get(path, params=params)
         return exchange.status, (exchange.json() if exchange.status == 200 else None)
 
-    def _record_new_suggestions(self, path: str, key: str, value: Any, kind: str) -> Callable[[Exchange], None]:
-        known = {item.get("id") for item in self._suggestions(path, key, value)}
+    def _record_new_suggestions(self, path: str, key: str, value: Any, program: str,
+                                kind: str) -> Callable[[Exchange], None]:
+        known = {item.get("id") for item in self._suggestions(path, key, value, program)}
 
         def record(exchange: Exchange) -> None:
-            for item in self._suggestions(path, key, value):
+            for item in self._suggestions(path, key, value, program):
                 if item.get("id") not in known:
                     self._record(kind, platform_key=self.platform, suggestion_id=item["id"])
         return record
@@ -307,40 +321,43 @@ class Requests:
 
     def _suggestion(self, op: str, method: str, path: str) -> Prepared:
         params = {"platform_key": self.platform}
-        held = self.objects.program_suggestion(self.user, self.program)
+        user, program = self.free_pair(SUGGESTIONS, "user_id")
+        held = self.objects.program_suggestion(user, program)
         if method == "GET":
             return Prepared(op, method, path, params=params, platform_objects={"suggestion_id": held["id"]})
-        state = lambda: self._suggestions(SUGGESTIONS, "user_id", self.user)  # noqa: E731
+        state = lambda: self._suggestions(SUGGESTIONS, "user_id", user, program)  # noqa: E731
         if method == "DELETE":
             return Prepared(op, method, path, params={**params, "suggestion_id": held["id"]}, state=state,
                             platform_objects={"suggestion_id": held["id"]})
-        body = {"platform_key": self.platform, "program_key": self.program, "user_id": str(self.user),
+        body = {"platform_key": self.platform, "program_key": program, "user_id": str(user),
                 "visible": not held.get("visible", True)}
         return Prepared(op, method, path, params=params, body=body, state=state,
-                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", self.user, "program_suggestion"),
+                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", user, program, "program_suggestion"),
                         platform_objects={"suggestion_id": held["id"]})
 
     def _bulk(self, op: str, method: str, path: str) -> Prepared:
-        held = self.objects.program_suggestion(self.user, self.program)
-        item = {"program_key": self.program, "user_id": str(self.user), "visible": not held.get("visible", True)}
+        user, program = self.free_pair(SUGGESTIONS, "user_id")
+        held = self.objects.program_suggestion(user, program)
+        item = {"program_key": program, "user_id": str(user), "visible": not held.get("visible", True)}
         body = {"platform_key": self.platform, "suggestion_data": [item]}
         return Prepared(op, method, path, params={"platform_key": self.platform}, body=body,
-                        state=lambda: self._suggestions(SUGGESTIONS, "user_id", self.user),
-                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", self.user, "program_suggestion"))
+                        state=lambda: self._suggestions(SUGGESTIONS, "user_id", user, program),
+                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", user, program, "program_suggestion"))
 
     def _group_suggestion(self, op: str, method: str, path: str) -> Prepared:
         params = {"platform_key": self.platform}
-        held = self.objects.group_suggestion(self.group, self.program)
+        group, program = self.free_pair(GROUP_SUGGESTIONS, "group_id")
+        held = self.objects.group_suggestion(group, program)
         if method == "GET":
             return Prepared(op, method, path, params=params, platform_objects={"suggestion_id": held["id"]})
-        state = lambda: self._suggestions(GROUP_SUGGESTIONS, "group_id", self.group)  # noqa: E731
+        state = lambda: self._suggestions(GROUP_SUGGESTIONS, "group_id", group, program)  # noqa: E731
         if method == "DELETE":
             return Prepared(op, method, path, params={**params, "suggestion_id": held["id"]}, state=state,
                             platform_objects={"suggestion_id": held["id"]})
-        body = {"platform_key": self.platform, "program_key": self.program, "group_id": self.group,
+        body = {"platform_key": self.platform, "program_key": program, "group_id": group,
                 "visible": not held.get("visible", True)}
         return Prepared(op, method, path, params=params, body=body, state=state,
-                        record=self._record_new_suggestions(GROUP_SUGGESTIONS, "group_id", self.group,
+                        record=self._record_new_suggestions(GROUP_SUGGESTIONS, "group_id", group, program,
                                                             "group_suggestion"),
                         platform_objects={"suggestion_id": held["id"]})
 

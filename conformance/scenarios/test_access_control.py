@@ -134,8 +134,8 @@ def test_a_platform_admin_never_sees_or_changes_another_platforms_catalog_object
     requests = Requests(objects)
     license_ = objects.program_license(count=3)
     assignment = objects.assignment("program", license_["id"], requests.user)
-    suggestion = objects.program_suggestion(requests.user)
-    group_suggestion = objects.group_suggestion(requests.group)
+    suggestion = objects.program_suggestion(*requests.free_pair(SUGGESTIONS, "user_id"))
+    group_suggestion = objects.group_suggestion(*requests.free_pair(GROUP_SUGGESTIONS, "group_id"))
 
     listed = other_admin.get(PROGRAM_ASSIGNMENTS, params={"license_id": license_["id"], "platform_key": other})
     expect_status(listed, *HIDDEN, why="the license belongs to another platform")
@@ -163,8 +163,8 @@ def test_deleting_a_suggestion_through_another_platform_key_is_refused(objects: 
     other = _other_platform(settings)
     requests = Requests(objects)
     admin = objects.admin
-    for path, item in ((SUGGESTIONS, objects.program_suggestion(requests.user)),
-                       (GROUP_SUGGESTIONS, objects.group_suggestion(requests.group))):
+    for path, item in ((SUGGESTIONS, objects.program_suggestion(*requests.free_pair(SUGGESTIONS, "user_id"))),
+                       (GROUP_SUGGESTIONS, objects.group_suggestion(*requests.free_pair(GROUP_SUGGESTIONS, "group_id")))):
         refused = admin.delete(path, params={"platform_key": other, "suggestion_id": item["id"]})
         expect_status(refused, *HIDDEN, why="the suggestion is not on the platform named by platform_key")
         ids = [s.get("id") for s in walk_pages(admin, path, {"platform_key": settings.platform_key})]
@@ -210,8 +210,8 @@ def test_a_platform_admins_unfiltered_rbac_lists_show_only_its_platform(
     roles = list(walk_pages(admin, ROLES, {"platform_key": other}))
     if not roles:
         not_verified(f"the second platform {other!r} lists no role to build a policy with")
-    body = {"name": objects.name("foreign-policy"), "resources": ["/conformance/foreign"], "role_id": roles[0]["id"],
-            "platform_key": other}
+    body = {"name": objects.name("foreign-policy"), "resources": [f"/conformance/{objects.ledger.run_id}/foreign"],
+            "role_id": roles[0]["id"], "platform_key": other}  # the run's own resource: a slip grants nothing real
     created = setup(admin.post(RBAC_POLICIES, body), "the DM admin creates a policy on the other platform", 200, 201)
     foreign = created.json()["id"]
     objects.entries.append(objects.ledger.record("rbac_policy", policy_id=foreign, platform_key=other))

@@ -22,6 +22,7 @@ from conformance.client.objects import (
 )
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Settings
+from conformance.scenarios._sugcred_helpers import fresh_pairs
 from conformance.scenarios.support import expect_status, need, walk_pages
 from conformance.verdicts import not_verified
 
@@ -71,14 +72,22 @@ def _group_assignments(objects: Objects) -> Listing:
     return Listing(GROUP_ASSIGNMENTS, {"license_id": license_["id"]}, made, True, CATALOG_LINKS)
 
 
+def _free_pairs(objects: Objects, path: str, key: str, count: int) -> list[tuple[Any, str]]:
+    """(user or group, program) pairs holding no suggestion yet: the suite never updates someone else's."""
+    fx, platform = objects.settings.fixtures, objects.settings.platform_key
+    return fresh_pairs(objects.admin, path, platform, key, tuple(fx.user_ids if key == "user_id" else fx.group_ids),
+                       tuple(fx.program_keys), count)
+
+
 def _suggestions(objects: Objects) -> Listing:
-    made = {objects.program_suggestion(user)["id"] for user in _users(objects, 3)}
+    made = {objects.program_suggestion(user, program)["id"] for user, program in _free_pairs(objects, SUGGESTIONS,
+                                                                                             "user_id", 3)}
     return Listing(SUGGESTIONS, {"platform_key": objects.settings.platform_key}, made, False, CATALOG_LINKS)
 
 
 def _group_suggestions(objects: Objects) -> Listing:
-    groups = need(objects.settings.fixtures.group_ids, 2, "group_ids")
-    made = {objects.group_suggestion(group)["id"] for group in groups}
+    made = {objects.group_suggestion(group, program)["id"] for group, program in _free_pairs(objects, GROUP_SUGGESTIONS,
+                                                                                             "group_id", 2)}
     return Listing(GROUP_SUGGESTIONS, {"platform_key": objects.settings.platform_key}, made, False, CATALOG_LINKS)
 
 
