@@ -3,10 +3,10 @@
     python benchmarks/footprint.py [--runs 5] [--prefill 10000]
 
 Part 1: one reference server (one database) and `--runs` ci runs against it, one after the other. For each run:
-the license rows it added (program + user; licenses have no delete operation, so a run retires what it cannot
-reuse), the other objects it left (every deletable table should be back where it was), its wall time and
-whether its verdicts equal the first run's. Target: the first run adds any, every later run at most 10 rows;
-flat wall times; identical verdicts.
+the license rows it added (program + user; licenses have no delete operation: a run retires them into a pool
+and reuses retired ones before it creates any, client/objects.py), the other objects it left (every deletable
+table should be back where it was), its wall time and whether its verdicts equal the first run's. Target: the
+first run adds any, every later run at most 10 rows; flat wall times; identical verdicts.
 
 Part 2: ci against a reference whose platform under test already holds `--prefill` licenses (inserted straight
 into the store), against an empty one, in the same session: the ratio of the wall times (target: <= 1.2x).
@@ -51,12 +51,15 @@ def repeated_runs(runs: int, work: Path) -> list[dict[str, Any]]:
             wall, verdicts, code = ci_run(server, work, f"run{index}")
             after = state(server)
             first_verdicts = first_verdicts or verdicts
-            added = sum(after[t] - before[t] for t in LICENSE_TABLES)
+            per_table = {t: after[t] - before[t] for t in LICENSE_TABLES}
+            added = sum(per_table.values())
             left = {t: after[t] - before[t] for t in after if t not in UNDELETABLE and after[t] != before[t]}
             rows.append({"run": index, "exit": code, "wall_s": round(wall, 1), "license_rows_added": added,
+                         "program_user": [per_table["program_licenses"], per_table["user_licenses"]],
                          "other_objects_left": left, "same_verdicts": verdicts == first_verdicts,
                          "load": round(load1(), 2)})
-            print(f"run {index}: exit {code}, {wall:6.1f} s, license rows added {added:4d}, objects left {left or 'none'}, "
+            print(f"run {index}: exit {code}, {wall:6.1f} s, license rows added {added:4d} (program "
+                  f"{per_table['program_licenses']}, user {per_table['user_licenses']}), objects left {left or 'none'}, "
                   f"verdicts {'identical' if verdicts == first_verdicts else 'DIFFERENT'} (load {load1():.2f})", flush=True)
     return rows
 

@@ -21,6 +21,9 @@ from conformance.client.session import ApiClient, Exchange
 
 LEDGER_NAME = "ledger.jsonl"
 GONE = (200, 202, 204, 404)  # answers that mean the object no longer exists
+# The name a retired license of the suite carries until a later run claims it again (client/objects.py): one exact
+# name per kind, so the documented `name` filter finds the pool in one short list, whatever the platform holds.
+RETIRED_NAMES = {"program": "conformance-retired-program-license", "user": "conformance-retired-user-license"}
 
 
 def _delete(path: str, *params: str, **extra: Any) -> Callable[[ApiClient, dict[str, Any]], Exchange]:
@@ -31,7 +34,9 @@ def _delete(path: str, *params: str, **extra: Any) -> Callable[[ApiClient, dict[
 
 def _retire_license(kind: str) -> Callable[[ApiClient, dict[str, Any]], Exchange]:
     """Licenses have no delete operation: the closest undo is to free every seat the run's license holds (all
-    its assignments are the run's own) and deactivate it."""
+    its assignments are the run's own) and deactivate it. It also takes the pool's name, under which a later claim
+    finds it (client/objects.py), unless its entry says it is not `reusable` (no external_id of the suite's, or the
+    target would not reset it): such a license goes back to the name the run gave it, out of any test's filter."""
     def undo(client: ApiClient, entry: dict[str, Any]) -> Exchange:
         license_id = entry["license_id"]
         lists = [(f"/api/catalog/licenses/{kind}/assignment/", {})]
@@ -41,6 +46,11 @@ def _retire_license(kind: str) -> Callable[[ApiClient, dict[str, Any]], Exchange
             for assignment_id in _all_ids(client, path, license_id):
                 client.delete(path, params={"license_id": license_id, "assignment_id": assignment_id, **extra})
         body = {"license_id": license_id, "active": False, "transaction_id": f"{entry['name']}-retired"}
+        named_by_the_suite = str(entry.get("name")).startswith("conformance-")
+        if entry.get("reusable", named_by_the_suite):  # (an entry of an older version says nothing: judge by its name)
+            body["name"] = RETIRED_NAMES[kind]
+        elif named_by_the_suite:
+            body["name"] = entry["name"]  # the run's own name, not the one a test gave the license
         return client.post(f"/api/catalog/licenses/{kind}/update/", body)
     return undo
 
@@ -94,6 +104,7 @@ class Ledger:
     entries: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _claims: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, **identifiers: Any) -> dict[str, Any]:
         """Write down one created object; returns its entry."""
@@ -106,6 +117,13 @@ class Ledger:
                 with self.path.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps(entry) + "\n")
         return entry
+
+    @contextmanager
+    def claiming(self) -> Iterator[None]:
+        """Held while a retired license is found and claimed: one claim at a time in every thread and every worker
+        of the run (the ledger file's lock), so no two of them take the same license. Record nothing inside it."""
+        with self._claims, _locked(self.path):
+            yield
 
     def forget(self, entry: dict[str, Any]) -> None:
         """The test removed the object itself."""
@@ -205,4 +223,5 @@ def load_leftovers(path: Path) -> list[dict[str, Any]]:
 
 
 def _ids(entry: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in {"kind", "run_id", "worker", "entry", "problem"})
+    hidden = {"kind", "run_id", "worker", "entry", "problem", "reusable"}
+    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in hidden)

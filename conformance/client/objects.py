@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conformance.client.ledger import Ledger
+from conformance.client.ledger import RETIRED_NAMES, Ledger
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Settings
 from conformance.verdicts import PREFIX as NOT_VERIFIED_PREFIX
@@ -22,6 +22,13 @@ SUGGESTIONS = "/api/catalog/suggestions/program/manage/"
 GROUP_SUGGESTIONS = "/api/catalog/suggestions/program/manage/group/"
 RBAC_POLICIES = "/api/core/rbac/policies/"
 MAX_PAGES = 200  # a list longer than this is not walked to its end
+# What the documented license update sets (the update cannot change the platform, program or external_id): a
+# factory license asked for with other fields (transaction_id, change_type, external_id) is always a new one.
+RESETTABLE = ("name", "count", "started", "expired", "active", "metadata", "enrollment_config", "source")
+SHOWN = ("name", "count", "active")  # fields every license answer carries
+DEFAULT_SOURCE = "api"  # the published default of a create without source
+CLAIM_ATTEMPTS = 2  # retired licenses tried (one the target will not reset leaves the pool) before creating
+CANDIDATE_PAGE = 20
 
 
 class CreationFailed(pytest.skip.Exception):  # type: ignore[misc]
@@ -39,6 +46,17 @@ class CreationFailed(pytest.skip.Exception):  # type: ignore[misc]
 def now_iso() -> str:
     """The current time as the API writes it."""
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _same(shown: Any, wanted: Any) -> bool:
+    """A field as the target shows it equals the value sent (date-times compared as instants)."""
+    if isinstance(wanted, str) and isinstance(shown, str) and wanted.endswith("Z"):
+        try:
+            return datetime.fromisoformat(shown.replace("Z", "+00:00")) == datetime.fromisoformat(
+                wanted.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+    return bool(shown == wanted)
 
 
 def credentials_path(org: str, user_id: Any, entity_id: str | None = None) -> str:
@@ -65,6 +83,7 @@ class Objects:
         self.settings = settings
         self.ledger = ledger
         self.entries: list[dict[str, Any]] = []
+        self._highest: dict[tuple[str, str | None], int] = {}  # per kind and program, the highest license id got
 
     def name(self, what: str) -> str:
         """A name that says which run created the object."""
@@ -77,28 +96,127 @@ class Objects:
                                                          f"{exchange.text[:200]!r}")
         return exchange.json()
 
-    def _record(self, kind: str, **identifiers: Any) -> None:
-        self.entries.append(self.ledger.record(kind, **identifiers))
+    def _record(self, kind: str, **identifiers: Any) -> dict[str, Any]:
+        entry = self.ledger.record(kind, **identifiers)
+        self.entries.append(entry)
+        return entry
 
     def program_license(self, count: int = 5, *, client: ApiClient | None = None, **fields: Any) -> dict[str, Any]:
-        """A new program license on the platform under test (created by the DM admin)."""
+        """A program license on the platform under test, held by the DM admin: a retired one of the suite's claimed
+        and reset (see _reuse), else a new one."""
         program = fields.pop("program_key", None) or need(self.settings.fixtures.program_keys, 1, "program_keys")[0]
-        name = self.name("program-license")
-        body = {"platform_key": self.settings.platform_key, "program_key": program, "program_id": program,
-                "name": name, "count": count, "started": now_iso(), "external_id": name, "active": True, **fields}
-        license_ = self._created((client or self.admin).post(LICENSE_PATHS["program"] + "create/", body),
-                                 "program license")
-        self._record("program_license", license_id=license_["id"], name=name)
-        return dict(license_)
+        if fields.get("program_id") == program:
+            del fields["program_id"]  # sent with program_key anyway
+        return self._license("program", count, client, fields, program)
 
     def user_license(self, count: int = 5, *, client: ApiClient | None = None, **fields: Any) -> dict[str, Any]:
-        """A new user license on the platform under test."""
-        name = self.name("user-license")
-        body = {"platform_key": self.settings.platform_key, "name": name, "count": count, "started": now_iso(),
+        """A user license on the platform under test: a retired one of the suite's claimed and reset, else a new one."""
+        return self._license("user", count, client, fields, None)
+
+    def _license(self, kind: str, count: int, client: ApiClient | None, fields: dict[str, Any],
+                 program: str | None) -> dict[str, Any]:
+        name = self.name(f"{kind}-license")
+        platform = fields.get("platform_key") or self.settings.platform_key
+        wanted = {"name": name, "count": count, "started": now_iso(), "expired": None, "active": True,
+                  "metadata": {}, "enrollment_config": {}, "source": DEFAULT_SOURCE,
+                  **{k: v for k, v in fields.items() if k != "platform_key"}}
+        if (client is None or client is self.admin) and set(wanted) <= set(RESETTABLE):
+            reused = self._reuse(kind, platform, program, name, wanted)
+            if reused is not None:
+                return reused
+        body = {"platform_key": self.settings.platform_key, "name": name, "count": count, "started": wanted["started"],
                 "external_id": name, "active": True, **fields}
-        license_ = self._created((client or self.admin).post(LICENSE_PATHS["user"] + "create/", body), "user license")
-        self._record("user_license", license_id=license_["id"], name=name)
+        if program is not None:
+            body.update(program_key=program, program_id=program)
+        label = f"{kind} license"
+        license_ = self._created((client or self.admin).post(LICENSE_PATHS[kind] + "create/", body), label)
+        self._record(f"{kind}_license", license_id=license_["id"], name=name, reusable=True)
+        self._got(kind, program, license_["id"])
         return dict(license_)
+
+    def _got(self, kind: str, program: str | None, license_id: Any) -> None:
+        key = (kind, program)
+        self._highest[key] = max(self._highest.get(key, 0), int(license_id))
+
+    # ---- the license pool: licenses cannot be deleted, so a run reuses the ones earlier runs (and earlier tests)
+    # retired (client/ledger.py gives them RETIRED_NAMES) before it creates any
+
+    def _reuse(self, kind: str, platform: str, program: str | None, name: str,
+               wanted: dict[str, Any]) -> dict[str, Any] | None:
+        """A retired license of the suite, claimed and reset through the documented update to exactly `wanted`
+        (usage_count 0), recorded as this scope's; None when there is none or the target will not reset one."""
+        for _ in range(CLAIM_ATTEMPTS):
+            with self.ledger.claiming():  # no other thread or worker of the run lists or claims meanwhile
+                candidate = self._candidate(kind, platform, program)
+                if candidate is None:
+                    return None
+                answer = self.admin.post(LICENSE_PATHS[kind] + "update/",
+                                         {"license_id": candidate["id"], **wanted, "transaction_id": f"{name}-reused"})
+            if answer.status not in (200, 201):
+                continue  # refused, so unchanged: it keeps the pool's name, and the next attempt takes another one
+            # renamed, and so out of the pool: the run's from now on, retired again when the scope ends
+            entry = self._record(f"{kind}_license", license_id=candidate["id"], name=name, reusable=True)
+            shown = self._reset_as_asked(kind, platform, candidate, program, wanted, answer)
+            if shown is not None:
+                self._got(kind, program, candidate["id"])
+                return shown
+            self.entries = [e for e in self.entries if e is not entry]
+            entry["reusable"] = False  # the target does not reset it: retire it for good, out of the pool
+            self.ledger.undo(self.admin, [entry])
+        return None
+
+    def _candidate(self, kind: str, platform: str, program: str | None) -> dict[str, Any] | None:
+        """The retired license of the suite to claim: found with documented filters only (its exact name, inactive,
+        the platform and program), one short page; each item is checked here too, so a server that ignores a
+        filter never hands over a license the suite did not create. Within one scope the ids of one kind and
+        program only grow, as new licenses' would (tests compare the order of what they made)."""
+        params: dict[str, Any] = {"platform_key": platform, "name": RETIRED_NAMES[kind], "active": "false",
+                                  "page_size": CANDIDATE_PAGE}
+        if program is not None:
+            params["program_id"] = program
+        exchange = self.admin.get(LICENSE_PATHS[kind], params=params)
+        body = exchange.json() if exchange.status == 200 else None
+        items = body.get("results") if isinstance(body, dict) else None
+        floor = self._highest.get((kind, program), 0)
+        mine = [item for item in items or [] if isinstance(item, dict) and self._is_retired(item, kind, program)
+                and isinstance(item.get("id"), int) and item["id"] > floor]
+        return min(mine, key=lambda item: item["id"]) if mine else None
+
+    @staticmethod
+    def _is_retired(item: dict[str, Any], kind: str, program: str | None) -> bool:
+        """The item is a retired license of the suite's (its name, inactive, the suite's external_id, the program)."""
+        return (item.get("name") == RETIRED_NAMES[kind] and item.get("active") is False
+                and str(item.get("external_id") or "").startswith("conformance-")
+                and (program is None or item.get("program_key", program) == program))
+
+    def _reset_as_asked(self, kind: str, platform: str, candidate: dict[str, Any], program: str | None,
+                        wanted: dict[str, Any], answer: Exchange) -> dict[str, Any] | None:
+        """The claimed license as the list shows it when both the update's answer and the list show exactly `wanted`,
+        its platform and program, and no seat in use; None otherwise."""
+        listed = self.admin.get(LICENSE_PATHS[kind], params={"platform_key": platform, "verbose": "true",
+                                                            "external_id": candidate["external_id"]})
+        body = listed.json() if listed.status == 200 else None
+        found = [item for item in (body.get("results") or [] if isinstance(body, dict) else [])
+                 if isinstance(item, dict) and item.get("id") == candidate["id"]]
+        updated = answer.json()
+        if len(found) != 1 or not isinstance(updated, dict):
+            return None
+        shown = found[0]
+        for state in (updated, shown):  # a field the answer leaves out (enrollment_config is not in the published
+            # answer schemas) cannot be compared; the ones every answer carries must be there
+            if any(field not in state for field in SHOWN) or any(
+                    field in state and not _same(state[field], value) for field, value in wanted.items()):
+                return None
+            if program is not None and state.get("program_key", program) != program:
+                return None
+        if shown.get("platform_key", platform) != platform or shown.get("usage_count", 0) != 0:
+            return None
+        for path in (ASSIGNMENT_PATHS[kind], *((GROUP_ASSIGNMENTS,) if kind == "program" else ())):
+            seats = self.admin.get(path, params={"license_id": candidate["id"], "page_size": 1})
+            seats_body = seats.json() if seats.status == 200 else None
+            if not isinstance(seats_body, dict) or seats_body.get("results"):
+                return None  # an assignment it still holds would be taken for this test's
+        return {k: v for k, v in shown.items() if k != "assignments"}  # as a create answers: no verbose counts
 
     def assign(self, kind: str, license_id: int, user_id: int, *, client: ApiClient | None = None,
                **fields: Any) -> Exchange:

@@ -57,6 +57,8 @@ DOCUMENTED_STATUS = "GEN-STATUS-002"
 QUERY_ACCEPTED, RBAC_QUERY_ACCEPTED, BODY_ACCEPTED = "GEN-STATUS-004", "GEN-STATUS-008", "GEN-STATUS-005"
 NESTED_POLICY_FIELDS = ("role", "platform", "users", "groups")
 RBAC_PREFIX = "/api/core/rbac/"
+LICENSE_CREATES = {"POST /api/catalog/licenses/program/create/": "program_license",
+                   "POST /api/catalog/licenses/user/create/": "user_license"}
 
 
 # ---- the contract ------------------------------------------------------------------------------
@@ -228,10 +230,10 @@ class Pool:
             return
         path = label.split(" ", 1)[1]
         platform = self.settings.platform_key
-        if label.startswith("POST /api/catalog/licenses/program/create/") and "id" in body:
-            self.ledger.record("program_license", license_id=body["id"], name=str(body.get("name")))
-        elif label.startswith("POST /api/catalog/licenses/user/create/") and "id" in body:
-            self.ledger.record("user_license", license_id=body["id"], name=str(body.get("name")))
+        if label in LICENSE_CREATES and "id" in body:
+            # only a license with the suite's external_id can join the pool of retired licenses later runs reuse
+            reusable = str(body.get("external_id") or "").startswith("conformance-")
+            self.ledger.record(LICENSE_CREATES[label], license_id=body["id"], name=str(body.get("name")), reusable=reusable)
         elif label == "POST /api/catalog/licenses/program/assignment/" and "id" in body:
             self.ledger.record("program_assignment", license_id=case.query["license_id"], assignment_id=body["id"])
         elif label == "POST /api/catalog/licenses/user/assignment/" and "id" in body:

@@ -228,7 +228,7 @@ def _generate(label: str, kind: str, mode: GenerationMode, generation: Generatio
     operation = operations()[label]
     stats = Stats(label, kind)
 
-    @generation.hypothesis_settings(kind)
+    @generation.hypothesis_settings(kind, label)
     @seed(generation.seed)
     @given(case=operation.as_strategy(generation_mode=mode), pick=st.integers(0, 2**16))
     def check(case: Any, pick: int) -> None:

@@ -91,7 +91,8 @@ def create_license_raw(objects: Objects, body: dict[str, Any], client: ApiClient
     if exchange.status in (200, 201):
         created = exchange.json()
         if isinstance(created, dict) and "id" in created:
-            objects._record("program_license", license_id=created["id"], name=str(body.get("name", created["id"])))
+            objects._record("program_license", license_id=created["id"], name=str(body.get("name", created["id"])),
+                            reusable=str(created.get("external_id") or "").startswith("conformance-"))
     return exchange
 
 

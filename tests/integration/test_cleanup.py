@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.client.ledger import RETIRED_NAMES
 from conformance.reference.server import ReferenceServer
 from tests.integration.conftest import run_cli, write_target_config
 
@@ -49,10 +50,38 @@ def test_a_run_leaves_nothing_behind_but_retired_licenses(tmp_path: Path, refere
     after = state(reference)["objects"]
     assert deletable(after) == deletable(before)
     run_id = done.summary()["run_id"]
-    created = [lic for lic in licenses(reference) if run_id in lic["name"]]
-    assert created, "the run created licenses named after its run ID"
+    created = [lic for lic in licenses(reference) if run_id in lic["name"] or run_id in str(lic["external_id"])]
+    assert created, "the run created licenses whose external_id names its run ID"
     assert all(lic["active"] is False for lic in created), "every license the run created is retired"
+    assert any(lic["name"] in RETIRED_NAMES.values() for lic in created), "retired into the pool a later run reuses"
     assert not (tmp_path / "out" / "ledger.jsonl").exists(), "a clean run leaves no ledger"
+
+
+def license_rows(server: ReferenceServer) -> int:
+    objects = state(server)["objects"]
+    return int(objects["program_licenses"] + objects["user_licenses"])
+
+
+# tests that need licenses and seats but never test the create operation itself (so every license comes from the pool)
+POOLED = ("CAT-SEAT-001", "CAT-SEAT-002", "CAT-SEAT-004", "CAT-LICUPD-001", "CAT-ULIC-024", "CAT-PASG-005")
+
+
+def test_a_second_run_reuses_the_licenses_the_first_retired(tmp_path: Path, reference: ReferenceServer) -> None:
+    env = write_target_config(tmp_path / "t.toml", reference)
+    selection = [arg for rid in POOLED for arg in ("--requirement", rid)]
+    added = []
+    for run in ("first", "second"):
+        before = license_rows(reference)
+        done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--report-dir", str(tmp_path / run), *selection,
+                       report_dir=tmp_path / run, env=env)
+        assert done.code == 0, done.stdout + done.stderr
+        assert {r["id"]: r["verdict"] for r in done.summary()["requirements"] if r["id"] in POOLED} == \
+               dict.fromkeys(POOLED, "passed")
+        added.append(license_rows(reference) - before)
+    assert added[0] > 0, "the first run needed licenses"
+    assert added[1] <= 10, f"the second run reuses the retired ones: license rows added per run {added}"
+    retired = [lic for lic in licenses(reference) if lic["name"] in RETIRED_NAMES.values()]
+    assert retired and all(lic["active"] is False for lic in retired)
 
 
 def test_leftovers_of_a_killed_run_are_cleaned_first(tmp_path: Path, reference: ReferenceServer) -> None:
