@@ -15,7 +15,8 @@ from pathlib import Path
 from _common import ROOT, machine  # noqa: F401
 
 from conformance.reference.readings import SWITCHES, Readings
-from tests.integration.test_readings import BAD_VERDICTS, bad_requirements, run_against, topics
+from tests.integration.conftest import run_against
+from tests.integration.test_readings import BAD_VERDICTS, bad_requirements, topics
 
 
 def main() -> None:

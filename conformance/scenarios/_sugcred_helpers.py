@@ -7,7 +7,8 @@ from typing import Any
 
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
-from conformance.scenarios.support import expect_status, walk_pages
+from conformance.config import Fixtures, Settings
+from conformance.scenarios.support import expect_status, need, walk_pages
 from conformance.verdicts import not_verified
 
 USER_LICENSES = "/api/catalog/licenses/user/"
@@ -110,3 +111,16 @@ def fresh_pairs(admin: ApiClient, path: str, platform: str, holder_key: str, hol
 def first_items(client: ApiClient, path: str, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     """The first `limit` items of a paginated list, following next links (stops early on large targets)."""
     return list(islice(walk_pages(client, path, params), limit))
+
+
+def suggestions_for(items: list[dict[str, Any]], user: Any, program: str) -> list[dict[str, Any]]:
+    """The suggestions of `items` that belong to one (user, program) pair."""
+    return [s for s in items if str(s.get("user_id")) == str(user) and s.get("program_key") == program]
+
+
+def fresh_user_pairs(admin: ApiClient, settings: Settings, fixtures: Fixtures, count: int) -> list[tuple[Any, str]]:
+    """`count` (user, program) pairs of the fixtures that hold no suggestion yet (else not verified)."""
+    need(fixtures.user_ids, 1, "user_ids")
+    need(fixtures.program_keys, 1, "program_keys")
+    return fresh_pairs(admin, SUGGESTIONS, settings.platform_key, "user_id", fixtures.user_ids, fixtures.program_keys,
+                       count)

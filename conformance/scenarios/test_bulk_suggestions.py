@@ -20,25 +20,15 @@ from conformance.scenarios._sugcred_helpers import (
     UNKNOWN_ID,
     every,
     expect_refused,
-    fresh_pairs,
+    fresh_user_pairs,
     remember,
+    suggestions_for,
 )
-from conformance.scenarios.support import expect_status, need
+from conformance.scenarios.support import expect_status
 
 
 def _listed(admin: ApiClient, platform: str) -> list[dict[str, Any]]:
     return every(admin, SUGGESTIONS, {"platform_key": platform})
-
-
-def _one_for(items: list[dict[str, Any]], user: Any, program: str) -> list[dict[str, Any]]:
-    return [s for s in items if str(s.get("user_id")) == str(user) and s.get("program_key") == program]
-
-
-def _pairs(admin: ApiClient, settings: Settings, fixtures: Fixtures, count: int) -> list[tuple[Any, str]]:
-    need(fixtures.user_ids, 1, "user_ids")
-    need(fixtures.program_keys, 1, "program_keys")
-    return fresh_pairs(admin, SUGGESTIONS, settings.platform_key, "user_id", fixtures.user_ids, fixtures.program_keys,
-                       count)
 
 
 def _post(admin: ApiClient, objects: Objects, platform: str, body: dict[str, Any]) -> tuple[Exchange, list[Any]]:
@@ -65,7 +55,7 @@ def _outcome(exchange: Exchange) -> tuple[int, list[Any]]:
 def test_bulk_stores_every_valid_item(admin: ApiClient, objects: Objects, fixtures: Fixtures,
                                       settings: Settings) -> None:
     platform = settings.platform_key
-    (first, program), (second, other_program) = _pairs(admin, settings, fixtures, 2)
+    (first, program), (second, other_program) = fresh_user_pairs(admin, settings, fixtures, 2)
     metadata = {"conformance": objects.ledger.run_id, "via": "bulk"}
     items = [{"program_key": program, "user_id": str(first)},
              {"program_key": other_program, "user_id": second, "accepted": True, "visible": False,
@@ -79,7 +69,7 @@ def test_bulk_stores_every_valid_item(admin: ApiClient, objects: Objects, fixtur
         assert (successes, errors) == (2, []), f"two valid items: expected successes 2 and no error_codes, " \
                                                f"got successes {successes}, error_codes {errors}"
     listed = _listed(admin, platform)
-    plain, flagged = _one_for(listed, first, program), _one_for(listed, second, other_program)
+    plain, flagged = suggestions_for(listed, first, program), suggestions_for(listed, second, other_program)
     with check("CAT-SUGB-007"):
         assert len(plain) == 1, f"the item ({first}, {program}) must be stored once; found {plain}"
         assert (plain[0].get("accepted"), plain[0].get("visible")) == (False, True), \
@@ -104,7 +94,7 @@ def test_bulk_bad_items_fail_alone(admin: ApiClient, objects: Objects, fixtures:
     """Readings: the bad items are reported in error_codes while the valid ones are stored (200), or the whole
     request is refused (400: 'required parameters missing or invalid') and nothing is stored."""
     platform = settings.platform_key
-    (user, program), (other_user, other_program) = _pairs(admin, settings, fixtures, 2)
+    (user, program), (other_user, other_program) = fresh_user_pairs(admin, settings, fixtures, 2)
     valid = [{"program_key": program, "user_id": str(user)}, {"program_key": other_program, "user_id": other_user}]
     items = [valid[0], *_bad_items(user, program, objects.ledger.run_id), valid[1]]
 
@@ -129,7 +119,7 @@ def _valid_items_stored_alone(admin: ApiClient, platform: str, exchange: Exchang
         f"the failed items must be reported in error_codes as strings; error_codes is {errors}"
     listed = _listed(admin, platform)
     for item in valid:
-        assert len(_one_for(listed, item["user_id"], item["program_key"])) == 1, \
+        assert len(suggestions_for(listed, item["user_id"], item["program_key"])) == 1, \
             f"the valid item {item} must be stored despite the bad ones"
     unknown = [s for s in listed if str(s.get("user_id")) == str(UNKNOWN_ID) or "conformance+" in str(s.get("program_key"))]
     assert not unknown, f"bad items were stored: {unknown}"
@@ -139,7 +129,7 @@ def _valid_items_stored_alone(admin: ApiClient, platform: str, exchange: Exchang
 def test_bulk_refusals(admin: ApiClient, objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
     platform = settings.platform_key
     # a free pair: a request wrongly accepted creates a suggestion of the test's own, never updates the target's
-    ((user, program),) = _pairs(admin, settings, fixtures, 1)
+    ((user, program),) = fresh_user_pairs(admin, settings, fixtures, 1)
     item = {"program_key": program, "user_id": str(user)}
     cases = [("CAT-SUGB-002", "without platform_key", {"suggestion_data": [item]}),
              ("CAT-SUGB-003", "without suggestion_data", {"platform_key": platform}),

@@ -22,30 +22,20 @@ from conformance.scenarios._sugcred_helpers import (
     expect_refused,
     first_items,
     first_page,
-    fresh_pairs,
+    fresh_user_pairs,
     ids_of,
     strictly,
     suggest,
     suggestion_of,
+    suggestions_for,
 )
-from conformance.scenarios.support import expect_status, need
+from conformance.scenarios.support import expect_status
 
 PAGED_WALK = 20  # how many one-item pages the page walk compares (bounded on targets with many suggestions)
 
 
 def _listed(admin: ApiClient, platform: str, **params: Any) -> list[dict[str, Any]]:
     return every(admin, SUGGESTIONS, {"platform_key": platform, **params})
-
-
-def _for(items: list[dict[str, Any]], user: Any, program: str) -> list[dict[str, Any]]:
-    return [s for s in items if str(s.get("user_id")) == str(user) and s.get("program_key") == program]
-
-
-def _pairs(admin: ApiClient, settings: Settings, fixtures: Fixtures, count: int) -> list[tuple[Any, str]]:
-    need(fixtures.user_ids, 1, "user_ids")
-    need(fixtures.program_keys, 1, "program_keys")
-    return fresh_pairs(admin, SUGGESTIONS, settings.platform_key, "user_id", fixtures.user_ids, fixtures.program_keys,
-                       count)
 
 
 def _suggest(admin: ApiClient, objects: Objects, platform: str, user: Any, program: str, **fields: Any) -> Exchange:
@@ -58,7 +48,7 @@ def _suggest(admin: ApiClient, objects: Objects, platform: str, user: Any, progr
 def test_suggestion_is_created_once_then_updated(admin: ApiClient, objects: Objects, fixtures: Fixtures,
                                                  settings: Settings) -> None:
     platform = settings.platform_key
-    (first, program), (second, other_program) = _pairs(admin, settings, fixtures, 2)
+    (first, program), (second, other_program) = fresh_user_pairs(admin, settings, fixtures, 2)
 
     answer = _suggest(admin, objects, platform, first, program)
     with check("CAT-SUG-006"):
@@ -78,7 +68,7 @@ def test_suggestion_is_created_once_then_updated(admin: ApiClient, objects: Obje
         listed = _listed(admin, platform)
         strangers = [s.get("platform_key") for s in listed if s.get("platform_key") != platform]
         assert not strangers, f"platform_key={platform} listed suggestions of other platforms: {strangers}"
-    mine = _for(listed, first, program)
+    mine = suggestions_for(listed, first, program)
     with check("CAT-SUG-012") as updated:
         again = suggestion_of(expect_status(again_answer, 200, 201, why="suggesting the same program again"))
         assert again.get("id") == made.get("id"), \
@@ -108,7 +98,7 @@ def test_suggestion_is_created_once_then_updated(admin: ApiClient, objects: Obje
 def test_suggestion_query_and_pages(admin: ApiClient, objects: Objects, fixtures: Fixtures,
                                     settings: Settings) -> None:
     platform = settings.platform_key
-    (first, program), (second, other_program) = _pairs(admin, settings, fixtures, 2)
+    (first, program), (second, other_program) = fresh_user_pairs(admin, settings, fixtures, 2)
     one = suggestion_of(setup(_suggest(admin, objects, platform, first, program), "suggesting a program", 200, 201))
     two = suggestion_of(setup(_suggest(admin, objects, platform, second, other_program), "suggesting a program",
                               200, 201))
@@ -138,7 +128,7 @@ def test_suggestion_query_and_pages(admin: ApiClient, objects: Objects, fixtures
 @pytest.mark.requirement("CAT-SUG-014", "CAT-SUG-015", "CAT-SUG-016")
 def test_suggestion_delete(admin: ApiClient, objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
     platform = settings.platform_key
-    (first, program), (second, other_program) = _pairs(admin, settings, fixtures, 2)
+    (first, program), (second, other_program) = fresh_user_pairs(admin, settings, fixtures, 2)
     gone = suggestion_of(setup(_suggest(admin, objects, platform, first, program), "suggesting a program", 200, 201))
     kept = suggestion_of(setup(_suggest(admin, objects, platform, second, other_program), "suggesting a program",
                                200, 201))
@@ -167,7 +157,7 @@ def test_suggestion_refusals(admin: ApiClient, objects: Objects, fixtures: Fixtu
         expect_refused(admin.get(SUGGESTIONS), "platform_key is required")
 
     # a free pair: a body wrongly accepted creates a suggestion of the test's own, never updates the target's
-    ((user, program),) = _pairs(admin, settings, fixtures, 1)
+    ((user, program),) = fresh_user_pairs(admin, settings, fixtures, 1)
     valid = {"platform_key": platform, "program_key": program, "user_id": str(user)}
     cases = [
         ("CAT-SUG-007", "without platform_key", {k: v for k, v in valid.items() if k != "platform_key"}, {}),

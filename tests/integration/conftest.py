@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conformance.reference import fixtures
+from conformance.reference.readings import Readings
 from conformance.reference.server import ReferenceServer
 
 KEY_VARIABLES = {
@@ -77,6 +78,19 @@ internal_policy_ids = {list(fixtures.INTERNAL_POLICY_IDS)}
 """)
     keys = server.keys
     return clean_env({var: getattr(keys, role) for role, var in KEY_VARIABLES.items()})
+
+
+def run_against(readings: Readings | None, tmp_path: Path, *selection: str) -> Completed:
+    """The ci profile (narrowed by `selection`: --requirement flags) against a reference on a loopback port serving
+    `readings` (None: its own), started in this process (so a test can break one of its rules first)."""
+    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:", readings=readings)
+    server.start()
+    try:
+        env = write_target_config(tmp_path / "target.toml", server)
+        return run_cli("run", "--config", str(tmp_path / "target.toml"), "--profile", "ci", *selection,
+                       "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -41,6 +41,18 @@ def licenses(server: ReferenceServer) -> list[dict[str, Any]]:
     return found
 
 
+def left_by_a_killed_run(server: ReferenceServer, out: Path) -> dict[str, Any]:
+    """An RBAC policy that an earlier, killed run created and wrote into its ledger in `out` (which it creates)."""
+    headers = {"Authorization": f"Api-Token {server.keys.dm_admin}"}
+    policy = httpx.post(f"{server.base_url}/api/core/rbac/policies/", headers=headers,
+                        json={"name": "conformance-old-run-policy", "resources": ["/conformance/old"], "role_id": 3,
+                              "platform_key": "alpha"}).json()
+    out.mkdir()
+    (out / "ledger.jsonl").write_text(json.dumps({"kind": "rbac_policy", "run_id": "old", "policy_id": policy["id"],
+                                                  "platform_key": "alpha"}) + "\n")
+    return dict(policy)
+
+
 def test_a_run_leaves_nothing_behind_but_retired_licenses(tmp_path: Path, reference: ReferenceServer) -> None:
     env = write_target_config(tmp_path / "t.toml", reference)
     before = state(reference)["objects"]
@@ -88,13 +100,8 @@ def test_leftovers_of_a_killed_run_are_cleaned_first(tmp_path: Path, reference: 
     env = write_target_config(tmp_path / "t.toml", reference)
     headers = {"Authorization": f"Api-Token {reference.keys.dm_admin}"}
     before = state(reference)["objects"]
-    policy = httpx.post(f"{reference.base_url}/api/core/rbac/policies/", headers=headers,
-                        json={"name": "conformance-old-run-policy", "resources": ["/x"], "role_id": 3,
-                              "platform_key": "alpha"}).json()
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "ledger.jsonl").write_text(json.dumps({"kind": "rbac_policy", "run_id": "old", "policy_id": policy["id"],
-                                                  "platform_key": "alpha"}) + "\n")
+    policy = left_by_a_killed_run(reference, out)
     done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--report-dir", str(out),
                    "--requirement", "CORE-RBAC-020", report_dir=out, env=env)
     assert done.code == 0, done.stdout + done.stderr
@@ -145,14 +152,8 @@ def test_an_object_that_cannot_be_undone_is_reported_and_kept_for_the_next_run(
     monkeypatch.setattr(Store, "delete_policy", refuse)
     with ReferenceServer(host="127.0.0.1", port=0, database=":memory:") as server:
         env = write_target_config(tmp_path / "t.toml", server)
-        headers = {"Authorization": f"Api-Token {server.keys.dm_admin}"}
-        policy = httpx.post(f"{server.base_url}/api/core/rbac/policies/", headers=headers,
-                            json={"name": "conformance-old-run-policy", "resources": ["/conformance/old"], "role_id": 3,
-                                  "platform_key": "alpha"}).json()
         out = tmp_path / "out"
-        out.mkdir()
-        (out / "ledger.jsonl").write_text(json.dumps({"kind": "rbac_policy", "run_id": "old", "policy_id": policy["id"],
-                                                      "platform_key": "alpha"}) + "\n")
+        policy = left_by_a_killed_run(server, out)
         done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--report-dir", str(out),
                        "--requirement", "CAT-SEAT-003", report_dir=out, env=env)
     problems = done.summary()["cleanup"]["problems"]

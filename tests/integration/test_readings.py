@@ -13,23 +13,10 @@ from typing import Any
 import pytest
 
 from conformance.reference.readings import CONFLICTS, SWITCHES, Readings
-from conformance.reference.server import ReferenceServer
-from tests.integration.conftest import Completed, run_cli, write_target_config
+from tests.integration.conftest import Completed, run_against
 
 BAD_VERDICTS = ("failed", "warning", "flaky", "target error")
 CONFLICTING = [s for s in SWITCHES if any(s.name in conflict[:2] for conflict in CONFLICTS)]
-
-
-def run_against(readings: Readings, tmp_path: Path, *selection: str) -> Completed:
-    """The ci profile (narrowed by `selection`: --requirement flags) against a reference serving `readings`."""
-    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:", readings=readings)
-    server.start()
-    try:
-        env = write_target_config(tmp_path / "target.toml", server)
-        return run_cli("run", "--config", str(tmp_path / "target.toml"), "--profile", "ci", *selection,
-                       "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
-    finally:
-        server.stop()
 
 
 def bad_requirements(done: Completed) -> list[dict[str, Any]]:

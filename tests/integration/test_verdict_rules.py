@@ -9,20 +9,8 @@ from typing import Any
 import pytest
 
 from conformance.reference.errors import BadRequest
-from conformance.reference.server import ReferenceServer
 from conformance.reference.store import Store
-from tests.integration.conftest import Completed, run_cli, write_target_config
-
-
-def _run(tmp_path: Path, *selection: str) -> Completed:
-    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:")
-    server.start()
-    try:
-        env = write_target_config(tmp_path / "target.toml", server)
-        return run_cli("run", "--config", str(tmp_path / "target.toml"), "--profile", "ci", *selection,
-                       "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
-    finally:
-        server.stop()
+from tests.integration.conftest import Completed, run_against
 
 
 def _verdicts(done: Completed) -> dict[str, dict[str, Any]]:
@@ -33,7 +21,7 @@ def test_one_failing_check_fails_its_requirement_and_the_tests_other_checks_stil
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The credential lifecycle test names nine requirements; a delete that keeps the credential breaks one."""
     monkeypatch.setattr(Store, "delete_credential", lambda self, platform_id, credential_id: True)
-    done = _run(tmp_path, "--requirement", "CRED-CRUD-014")
+    done = run_against(None, tmp_path, "--requirement", "CRED-CRUD-014")
     found = _verdicts(done)
     assert done.code == 1, done.stdout + done.stderr
     assert found["CRED-CRUD-014"]["verdict"] == "failed"
@@ -54,7 +42,7 @@ def test_a_setup_request_the_server_refuses_leaves_the_requirements_not_verified
         raise BadRequest("credentials are closed for maintenance")
 
     monkeypatch.setattr(Store, "create_credential", refuse)
-    done = _run(tmp_path, "--requirement", "CRED-CRUD-008")
+    done = run_against(None, tmp_path, "--requirement", "CRED-CRUD-008")
     found = _verdicts(done)
     assert found["CRED-CRUD-008"]["verdict"] == "not verified", found["CRED-CRUD-008"]
     assert "closed for maintenance" in found["CRED-CRUD-008"]["reason"]
