@@ -51,7 +51,8 @@ def added_marks(document: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def _resolve(root: dict[str, Any], node: Any) -> Any:
+def resolve(root: dict[str, Any], node: Any) -> Any:
+    """`node` with its local $ref followed (repeatedly) inside the document `root`."""
     while isinstance(node, dict) and "$ref" in node:
         target: Any = root
         for part in str(node["$ref"]).lstrip("#/").split("/"):
@@ -61,7 +62,7 @@ def _resolve(root: dict[str, Any], node: Any) -> Any:
 
 
 def _is_added_element(root: dict[str, Any], node: Any) -> bool:
-    return isinstance(_resolve(root, node), dict) and isinstance(_resolve(root, node).get(ADDED), str)
+    return isinstance(resolve(root, node), dict) and isinstance(resolve(root, node).get(ADDED), str)
 
 
 def _strip(root: dict[str, Any], node: Any) -> None:
@@ -80,8 +81,8 @@ def _strip(root: dict[str, Any], node: Any) -> None:
             _drop_required(node, name)
         # A read-only property has no place in a request ("SHOULD NOT be sent"): a server may ignore whatever is
         # sent under its name (Django REST framework does), so a wrong value there does not make a request malformed.
-        for name in [n for n, schema in properties.items() if isinstance(_resolve(root, schema), dict)
-                     and _resolve(root, schema).get("readOnly") is True]:
+        for name in [n for n, schema in properties.items() if isinstance(resolve(root, schema), dict)
+                     and resolve(root, schema).get("readOnly") is True]:
             del properties[name]
             _drop_required(node, name)
     mark = node.get(ADDED)

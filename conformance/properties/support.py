@@ -38,7 +38,7 @@ from conformance.client.objects import CreationFailed, Objects, credential_of, n
 from conformance.client.session import Wire
 from conformance.config import Settings
 from conformance.generation.profiles import Generation
-from conformance.properties.published import without_additions
+from conformance.properties.published import resolve, without_additions
 from conformance.spec.catalog import load_catalog
 from conformance.spec.loader import default_contract_path
 from conformance.verdicts import not_verified
@@ -582,7 +582,7 @@ def _required_parameter(label: str, location: str, name: str) -> bool:
     method, path = label.split(" ", 1)
     item = document["paths"][path]
     for param in [*item.get("parameters", []), *item[method.lower()].get("parameters", [])]:
-        param = _resolve_ref(document, param)
+        param = resolve(document, param)
         if param.get("in") == location and param.get("name") == name:
             return bool(param.get("required"))
     return location == "path"
@@ -624,23 +624,14 @@ def can_be_malformed(label: str) -> bool:
     if operation.get("requestBody"):
         return True
     for param in [*item.get("parameters", []), *operation.get("parameters", [])]:
-        param = _resolve_ref(document, param)
-        schema = _resolve_ref(document, param.get("schema", {}))
+        param = resolve(document, param)
+        schema = resolve(document, param.get("schema", {}))
         if param.get("in") == "query" and param.get("required"):
             return True
         if param.get("in") in ("query", "path") and (schema.get("type", "string") != "string"
                                                      or any(k in schema for k in CONSTRAINTS)):
             return True
     return False
-
-
-def _resolve_ref(document: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = document
-        for part in str(node["$ref"]).lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def violates_contract(case: Any, caller: Caller) -> bool:
