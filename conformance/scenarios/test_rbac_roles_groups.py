@@ -43,6 +43,19 @@ def holding(groups: dict[Any, dict[str, Any]], field: str, value: str) -> set[An
             if value.lower() in {str(u.get(field)).lower() for u in g.get("users") or []}}
 
 
+
+def _name_filter_holds(admin: ApiClient, path: str, platform: str, known: list[dict[str, Any]], what: str) -> None:
+    """name=<part of a known item's name> lists that item and only items whose name contains the part."""
+    shown = [item for item in known if item.get("name")]
+    if not shown:
+        not_verified(f"the {what} list shows no fixture {what} with a name to filter by")
+    target = shown[0]
+    part = middle(str(target["name"]))
+    by_name = listed(admin, path, platform_key=platform, name=part)
+    assert target["id"] in by_name, f"name={part!r} must list {what} {target['id']} named {target['name']!r}"
+    wrong = [i for i, item in by_name.items() if part.lower() not in str(item.get("name")).lower()]
+    assert not wrong, f"name={part!r} lists {what}s whose name does not contain it: {wrong}"
+
 @pytest.mark.smoke
 @pytest.mark.requirement("CORE-ROLE-001", "CORE-ROLE-002", "CORE-ROLE-003")
 def test_role_list_and_filters(admin: ApiClient, settings: Settings, fixtures: Fixtures) -> None:
@@ -63,15 +76,7 @@ def test_role_list_and_filters(admin: ApiClient, settings: Settings, fixtures: F
             assert not strangers, f"platform_key={settings.other_platform_key} lists roles of other platforms: {strangers}"
 
     with check("CORE-ROLE-003"):
-        shown = [roles[i] for i in sorted(role_ids) if i in roles and roles[i].get("name")]
-        if not shown:
-            not_verified("the role list shows no fixture role with a name to filter by")
-        target = shown[0]
-        part = middle(str(target["name"]))
-        by_name = listed(admin, ROLES, platform_key=platform, name=part)
-        assert target["id"] in by_name, f"name={part!r} must list role {target['id']} named {target['name']!r}"
-        wrong = [i for i, r in by_name.items() if part.lower() not in str(r.get("name")).lower()]
-        assert not wrong, f"name={part!r} lists roles whose name does not contain it: {wrong}"
+        _name_filter_holds(admin, ROLES, platform, [roles[i] for i in sorted(role_ids) if i in roles], "role")
 
 
 @pytest.mark.smoke
@@ -107,15 +112,7 @@ def test_group_list_filters_and_include_users(admin: ApiClient, settings: Settin
         assert not carrying, f"include_users=false: groups {carrying} still carry users"
 
     with check("CORE-GRP-004"):
-        shown = [groups[g] for g in sorted(group_ids) if g in groups and groups[g].get("name")]
-        if not shown:
-            not_verified("the group list shows no fixture group with a name to filter by")
-        target = shown[0]
-        part = middle(str(target["name"]))
-        by_name = listed(admin, GROUPS, platform_key=platform, name=part)
-        assert target["id"] in by_name, f"name={part!r} must list group {target['id']} named {target['name']!r}"
-        wrong = [i for i, g in by_name.items() if part.lower() not in str(g.get("name")).lower()]
-        assert not wrong, f"name={part!r} lists groups whose name does not contain it: {wrong}"
+        _name_filter_holds(admin, GROUPS, platform, [groups[g] for g in sorted(group_ids) if g in groups], "group")
 
 
 @pytest.mark.requirement("CORE-GRP-003", "CORE-GRP-005", "CORE-GRP-006")
