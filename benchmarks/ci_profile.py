@@ -1,11 +1,13 @@
 """The ci profile side by side with plain schemathesis and the physical limit of this machine (not a test).
 
-    python benchmarks/ci_profile.py [--max-wait SECONDS] [--skip-st]
+    python benchmarks/ci_profile.py [--max-wait SECONDS] [--repeat N] [--skip-st] [--skip-variants]
 
 In one session, on a quiet machine if one can be had:
 
-1. `conformance run --profile ci` on the embedded reference (the README's main command): wall time, the run's
-   own timings (summary.json `timings`), the shares of schema-valid cases answered 2xx;
+1. `conformance run --profile ci` on the embedded reference (the README's main command), `--repeat` times (3):
+   the median wall time, the run's own timings (summary.json `timings`), the shares of schema-valid cases
+   answered 2xx; then the same with `--workers 2` and with `--embedded-reference process` (the reference in a
+   child process), once each, with their verdicts compared to the first run's;
 2. the same profile against a reference served from this process, which counts every request that reaches it:
    wall time, requests, requests per second;
 3. plain `st run --checks all` on the same contract and target with the same seed: wall time, requests;
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,12 +57,18 @@ def counting_server() -> tuple[ReferenceServer, list[int]]:
     return server, count
 
 
-def embedded(work: Path) -> tuple[float, int, dict[str, Any]]:
+def embedded(work: Path, *extra: str) -> tuple[float, int, dict[str, Any]]:
+    report_dir = work / ("embedded" + "".join(extra).replace("-", "_"))
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "conformance", "run", "--profile", "ci", "--report-dir",
-                           str(work / "embedded")], capture_output=True, text=True, check=False, cwd=work)
+                           str(report_dir), *extra], capture_output=True, text=True, check=False, cwd=work)
     wall = time.perf_counter() - started
-    return wall, done.returncode, json.loads((work / "embedded" / "summary.json").read_text(encoding="utf-8"))
+    return wall, done.returncode, json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
+
+
+def verdicts(summary: dict[str, Any]) -> dict[str, str]:
+    """Requirement -> verdict of one run."""
+    return {r["id"]: r["verdict"] for r in summary.get("requirements", [])}
 
 
 def served(work: Path) -> tuple[float, int, int]:
@@ -115,14 +124,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for a quiet machine")
     parser.add_argument("--skip-st", action="store_true", help="leave plain schemathesis out")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the embedded ci profile (the median is kept)")
+    parser.add_argument("--skip-variants", action="store_true", help="leave out --workers 2 and the child-process reference")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     load = wait_for_quiet(max_wait=args.max_wait)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        wall, code, summary = embedded(work)
+        runs = [embedded(work) for _ in range(max(1, args.repeat))]
+        walls = [r[0] for r in runs]
+        wall, code, summary = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
         timings = summary.get("timings", {})
-        print(f"ci, embedded reference: exit {code}, {wall:.1f} s wall; timings {timings}")
+        print(f"ci, embedded reference: exit {code}, median {wall:.1f} s wall of {len(runs)} "
+              f"({', '.join(f'{w:.1f}' for w in walls)}; mean {statistics.mean(walls):.1f}); timings {timings}")
+        if not args.skip_variants:
+            for extra in (("--workers", "2"), ("--embedded-reference", "process")):
+                other_wall, other_code, other = embedded(work, *extra)
+                same = "same verdicts" if verdicts(other) == verdicts(summary) else "VERDICTS DIFFER"
+                print(f"ci, {' '.join(extra)}: exit {other_code}, {other_wall:.1f} s wall ({other_wall / wall:.2f} of the "
+                      f"median above), {same}; timings {other.get('timings', {})}")
         served_wall, requests, served_code = served(work)
         rate = requests / served_wall
         print(f"ci, served reference:   exit {served_code}, {served_wall:.1f} s wall, {requests} requests, {rate:.0f} req/s")

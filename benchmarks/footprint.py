@@ -5,8 +5,10 @@
 Part 1: one reference server (one database) and `--runs` ci runs against it, one after the other. For each run:
 the license rows it added (program + user; licenses have no delete operation: a run retires them into a pool
 and reuses retired ones before it creates any, client/objects.py), the other objects it left (every deletable
-table should be back where it was), its wall time and whether its verdicts equal the first run's. Target: the
-first run adds any, every later run at most 10 rows; flat wall times; identical verdicts.
+table should be back where it was), its wall time and whether its verdicts equal the first run's; for the last run,
+the tests its rows came from (each license create of the in-process reference, matched by time to the test running
+then, from the run's Allure results). Target: the first run adds any, every later run at most 10 rows; flat wall
+times; identical verdicts.
 
 Part 2: ci against a reference whose platform under test already holds `--prefill` licenses (inserted straight
 into the store), against an empty one, in the same session: the ratio of the wall times (target: <= 1.2x).
@@ -15,6 +17,8 @@ into the store), against an empty one, in the same session: the ratio of the wal
 from __future__ import annotations
 
 import argparse
+import collections
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -25,9 +29,44 @@ from _common import ROOT, load1, machine, run_suite, target_env  # noqa: F401
 
 from conformance.reference import fixtures
 from conformance.reference.server import ReferenceServer
+from conformance.reference.store import Store
 
 LICENSE_TABLES = ("program_licenses", "user_licenses")
 UNDELETABLE = {*LICENSE_TABLES, "license_history"}
+CREATED_AT: list[tuple[float, str]] = []  # (epoch ms, kind) of every license the reference of this process creates
+
+
+def _log_license_creates() -> None:
+    """Note the time of every license create of the in-process reference (to find the test that sent it)."""
+    original = Store.create_license
+
+    def noted(self: Store, kind: str, *args: Any, **kwargs: Any) -> Any:
+        CREATED_AT.append((time.time() * 1000, kind))
+        return original(self, kind, *args, **kwargs)
+
+    Store.create_license = noted  # type: ignore[method-assign]
+
+
+def tests_of(report_dir: Path) -> list[tuple[float, float, str]]:
+    """(start ms, stop ms, test) of every test of a run, from its Allure results."""
+    found = []
+    for path in (report_dir / "allure-results").glob("*-result.json"):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        values = ",".join(str(p.get("value")) for p in result.get("parameters", []))
+        name = str(result.get("fullName") or result.get("name")) + (f"[{values}]" if values else "")
+        found.append((float(result.get("start", 0)), float(result.get("stop", 0)), name))
+    return found
+
+
+def rows_by_test(created: list[tuple[float, str]], report_dir: Path) -> list[tuple[int, str, str]]:
+    """(rows, kind, test) of the license creates of one run, by the test running when the reference created them."""
+    tests = tests_of(report_dir)
+    counts: collections.Counter[tuple[str, str]] = collections.Counter()
+    for at, kind in created:
+        running = [t for t in tests if t[0] - 5 <= at <= t[1] + 5]
+        test = min(running, key=lambda t: t[1] - t[0])[2] if running else "(between tests)"
+        counts[(kind, test)] += 1
+    return sorted(((n, kind, test) for (kind, test), n in counts.items()), key=lambda row: (-row[0], row[2]))
 
 
 def state(server: ReferenceServer) -> dict[str, int]:
@@ -48,6 +87,7 @@ def repeated_runs(runs: int, work: Path) -> list[dict[str, Any]]:
         first_verdicts: dict[str, str] | None = None
         for index in range(1, runs + 1):
             before = state(server)
+            first_create = len(CREATED_AT)
             wall, verdicts, code = ci_run(server, work, f"run{index}")
             after = state(server)
             first_verdicts = first_verdicts or verdicts
@@ -61,6 +101,9 @@ def repeated_runs(runs: int, work: Path) -> list[dict[str, Any]]:
             print(f"run {index}: exit {code}, {wall:6.1f} s, license rows added {added:4d} (program "
                   f"{per_table['program_licenses']}, user {per_table['user_licenses']}), objects left {left or 'none'}, "
                   f"verdicts {'identical' if verdicts == first_verdicts else 'DIFFERENT'} (load {load1():.2f})", flush=True)
+            if index == runs:  # where a later run's rows come from
+                for count, kind, test in rows_by_test(CREATED_AT[first_create:], work / f"run{index}"):
+                    print(f"    {count} {kind} license row(s): {test}", flush=True)
     return rows
 
 
@@ -96,6 +139,7 @@ def main() -> None:
     parser.add_argument("--prefill", type=int, default=10_000)
     args = parser.parse_args()
     print(machine())
+    _log_license_creates()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rows = repeated_runs(args.runs, work)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.config import PROFILES, load_settings
+from conformance.config import EMBEDDED_REFERENCES, PROFILES, SETTINGS, load_settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_USAGE, ConformanceToolError, UsageError
 
 EPILOG = "exit codes: 0 conformant, 1 non-conformant, 2 could not start (usage, config, spec), 3 target unreachable or broken"
@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--area", action="append", choices=("catalog", "core", "credentials", "general"), dest="areas",
                      help="run only the tests of this area (repeatable)")
     run.add_argument("--deviations", metavar="FILE", help="known deviations of this target (YAML)")
+    run.add_argument("--embedded-reference", choices=EMBEDDED_REFERENCES,
+                     help="without a target: run the reference in a thread of each worker (default) or in a child "
+                          "process (`conformance serve`; the suite and the reference then use a core each)")
     run.add_argument("--requirement", action="append", metavar="ID", dest="requirements",
                      help="run only the tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
     run.add_argument("--workers", type=int, default=1, metavar="N",
@@ -103,11 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from conformance.runner import print_reason, run
 
-    overrides = {"base_url": args.base_url, "auth_scheme": args.auth_scheme, "profile": args.profile,
-                 "report_dir": args.report_dir,
-                 "read_only": args.read_only, "seed": args.seed, "rate_limit": args.rate_limit,
-                 "timeout": args.timeout, "deviations": args.deviations, "time_budget": args.time_budget,
-                 "spec": args.spec}
+    overrides = {name: getattr(args, name, None) for name in SETTINGS}  # every setting that has a flag
     settings = load_settings(args.config, overrides=overrides)
     if args.workers < 1 or (args.max_failures is not None and args.max_failures < 1):
         raise UsageError("--workers and --max-failures take a whole number from 1 up")
@@ -121,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         extra.append(f"--maxfail={args.max_failures}")
     if not args.no_replay:
         extra += ["--reruns", "1", "--rerun-except", "TargetError"]
-    outcome = run(settings, config_file=args.config, overrides=overrides, quiet=args.quiet, extra_args=tuple(extra))
+    outcome = run(settings, quiet=args.quiet, extra_args=tuple(extra))
     print_reason(outcome)
     return outcome.code
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,54 +18,38 @@ from conformance.errors import UsageError
 from conformance.redaction import Secret
 
 PROFILES = ("smoke", "ci", "full", "nightly")
-ROLES = ("dm_admin", "platform_admin", "other_platform_admin", "learner")
+EMBEDDED_REFERENCES = ("thread", "process")  # where the embedded reference runs (Settings.embedded_reference)
+# department_admin (optional): an admin of a department of the platform under test (IsDepartmentModeAdminInPlatform)
+ROLES = ("dm_admin", "platform_admin", "other_platform_admin", "learner", "department_admin")
 DEFAULT_KEY_VARIABLES = {
     "dm_admin": "CONFORMANCE_DM_ADMIN_KEY",
     "platform_admin": "CONFORMANCE_PLATFORM_ADMIN_KEY",
     "other_platform_admin": "CONFORMANCE_OTHER_ADMIN_KEY",
     "learner": "CONFORMANCE_LEARNER_KEY",
+    "department_admin": "CONFORMANCE_DEPARTMENT_ADMIN_KEY",
 }
 ROLE_TITLES = {
     "dm_admin": "DM admin",
     "platform_admin": "platform admin",
     "other_platform_admin": "other platform's admin",
     "learner": "non-admin user",
+    "department_admin": "department admin",
 }
 
-_SECTIONS: dict[str, set[str]] = {
-    "target": {"base_url", "platform_key", "platform_org", "other_platform_key", "probe_url", "auth_scheme"},
-    "keys": set(ROLES),
-    "fixtures": {"user_ids", "group_ids", "program_keys", "role_ids", "internal_policy_ids"},
-    "run": {"profile", "report_dir", "read_only", "seed", "timeout", "rate_limit", "deviations", "time_budget", "spec"},
-}
-# Environment variables that override one setting each: name -> (section, key).
-ENV_OVERRIDES = {
-    "CONFORMANCE_BASE_URL": ("target", "base_url"),
-    "CONFORMANCE_PLATFORM_KEY": ("target", "platform_key"),
-    "CONFORMANCE_PLATFORM_ORG": ("target", "platform_org"),
-    "CONFORMANCE_OTHER_PLATFORM_KEY": ("target", "other_platform_key"),
-    "CONFORMANCE_PROBE_URL": ("target", "probe_url"),
-    "CONFORMANCE_AUTH_SCHEME": ("target", "auth_scheme"),
-    "CONFORMANCE_PROFILE": ("run", "profile"),
-    "CONFORMANCE_REPORT_DIR": ("run", "report_dir"),
-    "CONFORMANCE_READ_ONLY": ("run", "read_only"),
-    "CONFORMANCE_SEED": ("run", "seed"),
-    "CONFORMANCE_TIMEOUT": ("run", "timeout"),
-    "CONFORMANCE_RATE_LIMIT": ("run", "rate_limit"),
-    "CONFORMANCE_DEVIATIONS": ("run", "deviations"),
-    "CONFORMANCE_TIME_BUDGET": ("run", "time_budget"),
-    "CONFORMANCE_SPEC": ("run", "spec"),
-}
+# Environment variables that override one setting each are CONFORMANCE_<NAME> (see ENV_OVERRIDES, derived from
+# SETTINGS at the end of this module).
+ENV_PREFIX = "CONFORMANCE_"
 
 
 @dataclass(frozen=True, slots=True)
 class Keys:
-    """The API keys of the four kinds of caller; None where the target gave none."""
+    """The API keys of the five kinds of caller; None where the target gave none."""
 
     dm_admin: Secret | None = None
     platform_admin: Secret | None = None
     other_platform_admin: Secret | None = None
     learner: Secret | None = None
+    department_admin: Secret | None = None
     variables: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_KEY_VARIABLES))
 
     def get(self, role: str) -> Secret | None:
@@ -107,6 +93,7 @@ class Settings:
     deviations: tuple[Deviation, ...] = ()
     time_budget: float | None = None  # seconds for the generated tests (None: the profile's own)
     spec: Path | None = None  # another version of the contract (None: the shipped one)
+    embedded_reference: str = "thread"  # no base_url: the reference runs in a thread of each worker, or in a process
     config_file: Path | None = None
 
     @property
@@ -122,6 +109,35 @@ class Settings:
     def with_target(self, **changes: Any) -> Settings:
         """A copy with some fields replaced (used once the embedded target is up)."""
         return replace(self, **changes)
+
+    def to_json(self) -> str:
+        """The settings for another process of the run: every field, the keys only by variable name."""
+        return json.dumps({f.name: _plain(f.name, getattr(self, f.name)) for f in fields(self)})
+
+    @classmethod
+    def from_json(cls, text: str, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings another process serialized with to_json; key values are read from the environment."""
+        env = os.environ if environ is None else environ
+        raw = json.loads(text)
+        variables = dict(raw.pop("keys")["variables"])
+        keys = Keys(**{role: Secret(env[var]) if env.get(var) else None for role, var in variables.items()
+                       if role in ROLES}, variables=variables)
+        paths = {name: Path(raw[name]) if raw[name] is not None else None for name in ("report_dir", "spec", "config_file")}
+        deviations = tuple(Deviation(**{**d, "expires": dt.date.fromisoformat(d["expires"]) if d["expires"] else None})
+                           for d in raw.pop("deviations"))
+        fixtures = Fixtures(**{name: tuple(values) for name, values in raw.pop("fixtures").items()})
+        return cls(**{**raw, **paths, "keys": keys, "fixtures": fixtures, "deviations": deviations})
+
+
+def _plain(name: str, value: Any) -> Any:
+    """One field of Settings as JSON data (never a key's value)."""
+    if name == "keys":
+        return {"variables": dict(value.variables)}
+    if name == "deviations":
+        return [{**asdict(d), "expires": d.expires.isoformat() if d.expires else None} for d in value]
+    if name == "fixtures":
+        return {f.name: list(getattr(value, f.name)) for f in fields(value)}
+    return str(value) if isinstance(value, Path) else value
 
 
 def load_settings(
@@ -178,29 +194,13 @@ def _section_of(name: str) -> str:
 
 def _build(merged: dict[str, dict[str, Any]], env: Mapping[str, str], path: Path | None) -> Settings:
     where = str(path) if path else "settings"
-    target, run = merged["target"], merged["run"]
-    return Settings(
-        base_url=_url(target.get("base_url"), f"{where}: target.base_url"),
-        platform_key=_text(target.get("platform_key", "alpha"), f"{where}: target.platform_key"),
-        platform_org=_optional_text(target.get("platform_org"), f"{where}: target.platform_org"),
-        other_platform_key=_optional_text(target.get("other_platform_key"), f"{where}: target.other_platform_key"),
-        probe_url=_url(target.get("probe_url"), f"{where}: target.probe_url"),
-        auth_scheme=_scheme(target.get("auth_scheme", "Api-Token"), f"{where}: target.auth_scheme"),
-        keys=_keys(merged["keys"], env, where),
-        fixtures=_fixtures(merged["fixtures"], where),
-        profile=_profile(run.get("profile", "ci"), where),
-        report_dir=Path(_text(str(run.get("report_dir", "reports")), f"{where}: run.report_dir")),
-        read_only=_bool(run.get("read_only", False), f"{where}: run.read_only"),
-        seed=_optional_int(run.get("seed"), f"{where}: run.seed"),
-        timeout=_positive_float(run.get("timeout", 30.0), f"{where}: run.timeout"),
-        rate_limit=None if run.get("rate_limit") in (None, "") else _positive_float(run["rate_limit"],
-                                                                                   f"{where}: run.rate_limit"),
-        deviations=_deviations(run.get("deviations"), path),
-        spec=None if run.get("spec") in (None, "") else Path(str(run["spec"])),
-        time_budget=None if run.get("time_budget") in (None, "") else _positive_float(run["time_budget"],
-                                                                                     f"{where}: run.time_budget"),
-        config_file=path,
-    )
+    values: dict[str, Any] = {}
+    for name, (section, parse) in SETTINGS.items():
+        if name in merged[section]:  # absent: the default of the Settings field
+            value = merged[section][name]
+            values[name] = _deviations(value, path) if name == "deviations" else parse(value, f"{where}: {section}.{name}")
+    return Settings(**values, keys=_keys(merged["keys"], env, where), fixtures=_fixtures(merged["fixtures"], where),
+                    config_file=path)
 
 
 def _deviations(value: Any, config: Path | None) -> tuple[Deviation, ...]:
@@ -267,10 +267,25 @@ def _optional_text(value: Any, what: str) -> str | None:
     return None if value in (None, "") else _text(value, what)
 
 
-def _profile(value: Any, where: str) -> str:
+def _profile(value: Any, what: str) -> str:
     if value not in PROFILES:
-        raise UsageError(f"unknown profile {value!r} ({where}); choose one of: {', '.join(PROFILES)}")
+        raise UsageError(f"unknown profile {value!r} ({what}); choose one of: {', '.join(PROFILES)}")
     return str(value)
+
+
+def _embedded_reference(value: Any, what: str) -> str:
+    if value not in EMBEDDED_REFERENCES:
+        raise UsageError(f"{what} must be one of {', '.join(EMBEDDED_REFERENCES)}, got {value!r}")
+    return str(value)
+
+
+def _path(value: Any, what: str) -> Path:
+    return Path(_text(str(value), what))
+
+
+def _optional(parse: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    """A parser that takes an empty value as None."""
+    return lambda value, what: None if value in (None, "") else parse(value, what)
 
 
 def _bool(value: Any, what: str) -> bool:
@@ -309,3 +324,34 @@ def _int_list(value: Any, what: str) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise UsageError(f"{what} must be a list of whole numbers, got {value!r}")
     return tuple(value)
+
+
+# One line per setting of [target] and [run]: its section and how its value is checked. A new setting is a field of
+# Settings, a line here and its option in cli.py; its config key, its variable CONFORMANCE_<NAME>, its flag override
+# and the form the workers of a run receive (Settings.to_json) follow from these.
+SETTINGS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "base_url": ("target", _url),
+    "platform_key": ("target", _text),
+    "platform_org": ("target", _optional_text),
+    "other_platform_key": ("target", _optional_text),
+    "probe_url": ("target", _url),
+    "auth_scheme": ("target", _scheme),
+    "profile": ("run", _profile),
+    "report_dir": ("run", _path),
+    "read_only": ("run", _bool),
+    "seed": ("run", _optional_int),
+    "timeout": ("run", _positive_float),
+    "rate_limit": ("run", _optional(_positive_float)),
+    "deviations": ("run", _text),  # a file, read by _deviations (relative to the config file)
+    "time_budget": ("run", _optional(_positive_float)),
+    "spec": ("run", _optional(_path)),
+    "embedded_reference": ("run", _embedded_reference),
+}
+_SECTIONS: dict[str, set[str]] = {
+    "target": {name for name, (section, _) in SETTINGS.items() if section == "target"},
+    "keys": set(ROLES),
+    "fixtures": {f.name for f in fields(Fixtures)},
+    "run": {name for name, (section, _) in SETTINGS.items() if section == "run"},
+}
+# Environment variables that override one setting each: name -> (section, key).
+ENV_OVERRIDES = {ENV_PREFIX + name.upper(): (section, name) for name, (section, _) in SETTINGS.items()}

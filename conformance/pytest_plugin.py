@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,14 +17,16 @@ from conformance.client.session import ApiClient, Session
 from conformance.config import Settings, load_settings
 from conformance.errors import ConformanceToolError, TargetError
 from conformance.reporting.collector import TARGET_ERROR_PROPERTY, ResultCollector
+from conformance.run_context import RUN_PLUGIN, SETTINGS_INPUT
+from conformance.selection import AREA_MARKERS, Selection, requirement_ids
 from conformance.spec.catalog import load_catalog
 from conformance.target import Target, start_target
 
 SUITE_PACKAGE = "conformance."
-AREA_MARKERS = {"catalog": "CAT", "core": "CORE", "credentials": "CRED", "general": "GEN"}  # select with -m
 MAX_ATTACHMENTS = 40  # exchanges attached to one test's Allure result
 _TARGET = pytest.StashKey[Target]()
 _COLLECTOR = pytest.StashKey[ResultCollector]()
+_SETTINGS = pytest.StashKey[Settings]()
 
 # The suite's helper modules get pytest's assertion messages too (its test modules and conftests always do).
 pytest.register_assert_rewrite("conformance.scenarios", "conformance.properties")
@@ -32,18 +34,8 @@ pytest.register_assert_rewrite("conformance.scenarios", "conformance.properties"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "ibl-data-manager conformance suite")
-    group.addoption("--conformance-config", default=None, help="target config file (TOML)")
-    group.addoption("--conformance-base-url", default=None, help="base URL of the target (default: embedded reference)")
-    group.addoption("--conformance-profile", default=None, help="smoke | ci | full | nightly")
-    group.addoption("--conformance-auth-scheme", default=None, help="Authorization scheme word (default Api-Token)")
-    group.addoption("--conformance-report-dir", default=None, help="where summary.json is written")
-    group.addoption("--conformance-read-only", action="store_const", const=True, default=None,
-                    help="send only safe methods")
-    group.addoption("--conformance-seed", default=None, help="seed for generated data")
-    group.addoption("--conformance-deviations", default=None, help="known deviations file (YAML)")
-    group.addoption("--conformance-time-budget", default=None, help="seconds for the generated tests")
-    group.addoption("--conformance-rate-limit", default=None, help="at most N requests per second")
-    group.addoption("--conformance-timeout", default=None, help="per-request timeout in seconds")
+    group.addoption("--conformance-config", default=None,
+                    help="target config file (TOML), for pytest run by hand (`conformance run` hands its settings over)")
     group.addoption("--conformance-requirement", action="append", default=[], metavar="ID",
                     help="run only tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
     group.addoption("--conformance-area", action="append", default=[], choices=sorted(AREA_MARKERS),
@@ -57,7 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "smoke: part of the smoke profile")
     for marker, area in AREA_MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: tests of {area} requirements (added from the IDs)")
-    collector = ResultCollector(config)
+    run = config.pluginmanager.get_plugin(RUN_PLUGIN)
+    collector = ResultCollector(config, settings_of(config), started=run.started if run else time.time(),
+                                leftovers=drain_leftovers)
     config.stash[_COLLECTOR] = collector
     config.pluginmanager.register(collector, "conformance-collector")
 
@@ -84,51 +78,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if any(rid.startswith(area + "-") for rid in ids):
                 item.add_marker(getattr(pytest.mark, marker))
         _label_for_allure(item, ids)
-    selection = Selection.from_config(config)
+    selection = Selection.from_config(config, smoke=settings_of(config).profile == "smoke")
     keep = [i for i in items if not is_suite_item(i) or selection.keeps(i)]
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
-
-
-@dataclass(frozen=True, slots=True)
-class Selection:
-    """Which tests run: by requirement ID prefix, by operation, by area; smoke keeps the smoke tests only."""
-
-    prefixes: tuple[str, ...] = ()
-    operations: frozenset[str] = frozenset()
-    areas: frozenset[str] = frozenset()
-    smoke: bool = False
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> Selection:
-        """The selection the options ask for; unknown operations or areas are usage errors."""
-        catalog = load_catalog()
-        operations = frozenset(config.getoption("conformance_operation") or ())
-        unknown = operations - set(catalog.operations)
-        if unknown:
-            raise pytest.UsageError(f"unknown operation {sorted(unknown)[0]!r}: `conformance spec` lists them")
-        areas = frozenset(AREA_MARKERS[a] for a in config.getoption("conformance_area") or ())
-        return cls(tuple(config.getoption("conformance_requirement") or ()), operations, areas,
-                   settings_from_options(config).profile == "smoke")
-
-    @property
-    def narrowed(self) -> bool:
-        """True when requirements are left out by ID, operation or area."""
-        return bool(self.prefixes or self.operations or self.areas)
-
-    def matches(self, req_id: str) -> bool:
-        """Is this requirement inside the selection?"""
-        req = load_catalog().requirements[req_id]
-        return ((not self.prefixes or req_id.startswith(self.prefixes))
-                and (not self.operations or bool(self.operations & set(req.operations)))
-                and (not self.areas or req.area in self.areas))
-
-    def keeps(self, item: pytest.Item) -> bool:
-        """Does this suite test run?"""
-        if self.smoke and not item.get_closest_marker("smoke"):
-            return False
-        return any(self.matches(rid) for rid in requirement_ids(item))
 
 
 def _label_for_allure(item: pytest.Item, ids: tuple[str, ...]) -> None:
@@ -190,29 +144,22 @@ def is_suite_item(item: pytest.Item) -> bool:
     return module is not None and module.__name__.startswith(SUITE_PACKAGE)
 
 
-def requirement_ids(item: pytest.Item) -> tuple[str, ...]:
-    """Every requirement ID named by the test's requirement markers."""
-    return tuple(rid for mark in item.iter_markers("requirement") for rid in mark.args)
+def settings_of(config: pytest.Config) -> Settings:
+    """The run's settings: the runner's, a worker's copy of them, or (pytest run by hand) the config and environment."""
+    if _SETTINGS not in config.stash:
+        config.stash[_SETTINGS] = _find_settings(config)
+    return config.stash[_SETTINGS]
 
 
-def settings_from_options(config: pytest.Config) -> Settings:
-    """Settings from the config file, the environment and the --conformance-* options."""
+def _find_settings(config: pytest.Config) -> Settings:
+    run = config.pluginmanager.get_plugin(RUN_PLUGIN)
+    if run is not None:
+        return run.settings  # type: ignore[no-any-return]
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and SETTINGS_INPUT in workerinput:
+        return Settings.from_json(workerinput[SETTINGS_INPUT])
     try:
-        return load_settings(
-            config.getoption("conformance_config"),
-            overrides={
-                "base_url": config.getoption("conformance_base_url"),
-                "auth_scheme": config.getoption("conformance_auth_scheme"),
-                "profile": config.getoption("conformance_profile"),
-                "report_dir": config.getoption("conformance_report_dir"),
-                "read_only": config.getoption("conformance_read_only"),
-                "seed": config.getoption("conformance_seed"),
-                "rate_limit": config.getoption("conformance_rate_limit"),
-                "timeout": config.getoption("conformance_timeout"),
-                "deviations": config.getoption("conformance_deviations"),
-                "time_budget": config.getoption("conformance_time_budget"),
-            },
-        )
+        return load_settings(config.getoption("conformance_config"))
     except ConformanceToolError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -222,7 +169,7 @@ def conformance_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The target under test; the embedded reference is started here when no base URL is set."""
     config = request.config
     if _TARGET not in config.stash:
-        target = start_target(settings_from_options(config), run_id=os.environ.get("CONFORMANCE_RUN_ID")
+        target = start_target(settings_of(config), run_id=os.environ.get("CONFORMANCE_RUN_ID")
                               or secrets.token_hex(4))
         config.stash[_TARGET] = target
         config.stash[_COLLECTOR].attach(target)
@@ -247,6 +194,21 @@ def conformance_session(conformance_target: Target) -> Iterator[Session]:
 def cleanup_client(session: Session) -> ApiClient | None:
     """The caller that undoes what the run created: the DM admin, else the platform admin."""
     return session.as_role("dm_admin") or session.as_role("platform_admin")
+
+
+def drain_leftovers(target: Target) -> list[str]:
+    """What the run created and could not undo: the workers undid their own; whatever is still in the ledger
+    file is tried once more here, and what stays is reported (and kept for the next run)."""
+    settings = target.settings
+    path = settings.report_dir / LEDGER_NAME
+    if settings.embedded or settings.read_only or not path.is_file():
+        return list(dict.fromkeys(target.cleanup_problems))
+    session = Session(settings)
+    try:
+        client = cleanup_client(session)
+        return drain(path, client) if client is not None else [f"{path}: no key to undo its entries with"]
+    finally:
+        session.close()
 
 
 @pytest.fixture(scope="session")

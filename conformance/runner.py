@@ -17,10 +17,10 @@ from conformance.client.session import BROKEN_FILE, RATE_FILE, Session
 from conformance.config import ROLES, Settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET, EXIT_USAGE, TargetError, UsageError
 from conformance.redaction import scrub
-from conformance.reporting.collector import STARTED_VARIABLE
 from conformance.results import RunResult
+from conformance.run_context import RunContext
 from conformance.spec.catalog import Catalog, load_catalog
-from conformance.spec.loader import SPEC_VARIABLE, load_contract
+from conformance.spec.loader import SPEC_VARIABLE, VALIDATED_VARIABLE, load_contract
 
 PREFLIGHT_PATH = "/api/catalog/licenses/program/"
 PREFLIGHT_TIMEOUT = 15.0
@@ -42,16 +42,14 @@ class Outcome:
     reason: str
 
 
-def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any], quiet: bool = False,
-        extra_args: tuple[str, ...] = ()) -> Outcome:
+def run(settings: Settings, *, quiet: bool = False, extra_args: tuple[str, ...] = ()) -> Outcome:
     """Run the suite once; every problem comes back as an Outcome, never as a traceback."""
-    os.environ.setdefault(STARTED_VARIABLE, str(PROCESS_STARTED))
     check_report_dir(settings.report_dir)
     _forget_rate(settings.report_dir)  # the request rate every process of the run shares starts afresh
     if settings.spec is not None:
         load_contract(settings.spec)  # validated here, exit 2 when it is not a valid contract
         os.environ[SPEC_VARIABLE] = str(settings.spec.resolve())  # every process of the run uses it
-    load_contract()
+    os.environ[VALIDATED_VARIABLE] = load_contract().sha256  # the workers need not validate it again
     load_catalog()
     if not settings.embedded:
         preflight(settings)
@@ -59,7 +57,7 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
     grabber = _ResultGrabber()
     live = sys.stdout.isatty() and not quiet
     plugins: list[object] = [grabber]
-    args = pytest_args(settings, config_file, overrides, quiet, live) + list(extra_args)
+    args = pytest_args(settings, quiet, live) + list(extra_args)
     if live:  # one live progress line instead of pytest's dots; the closing lines are printed below
         from conformance.reporting.progress import LiveProgress
 
@@ -69,7 +67,7 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
     autoload = os.environ.get(AUTOLOAD_VARIABLE)
     os.environ[AUTOLOAD_VARIABLE] = "1"  # inherited by the workers of a parallel run
     try:
-        code = pytest.main(args, plugins=plugins)
+        code = pytest.main(args, plugins=[RunContext(settings, PROCESS_STARTED), *plugins])
     finally:
         signal.signal(signal.SIGTERM, previous)
         if autoload is None:
@@ -96,7 +94,9 @@ def run(settings: Settings, *, config_file: str | None, overrides: dict[str, Any
 
 
 def derive_reports(report_dir: Path, summary_path: Path) -> None:
-    """From this run's summary.json: the history entry, report.html and the results bundle."""
+    """From this run's summary.json: JUnit and Allure extras, report.html, the history entry, then the time all that
+    took (timings.reports, from summary.json written, key scrubbing included, and timings.total, from the process
+    start) written into summary.json before the results bundle seals it."""
     import json
 
     from conformance.reporting import allure, bundle, history, html, junit
@@ -106,6 +106,11 @@ def derive_reports(report_dir: Path, summary_path: Path) -> None:
     allure.write_extras(report_dir, summary)
     html.write(report_dir, summary)
     history.append(report_dir, summary)
+    now = time.time()
+    timings = summary.setdefault("timings", {})
+    timings["reports"] = round(now - summary_path.stat().st_mtime, 2)
+    timings["total"] = round(now - PROCESS_STARTED, 2)
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     bundle.write(report_dir, summary)
 
 
@@ -118,9 +123,8 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str, Any], quiet: bool,
-                live: bool = False) -> list[str]:
-    """The pytest command line for the packaged suite."""
+def pytest_args(settings: Settings, quiet: bool, live: bool = False) -> list[str]:
+    """The pytest command line for the packaged suite (the settings travel as an object, not as options)."""
     report_dir = settings.report_dir
     args = ["-c", str(Path(__file__).with_name("suite.ini")), "--rootdir", str(Path.cwd()),
             f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2", "-o", "junit_suite_name=ibl-conformance",
@@ -129,13 +133,6 @@ def pytest_args(settings: Settings, config_file: str | None, overrides: dict[str
             "--pyargs", *SUITE_PACKAGES]
     if not live:
         args += ["-q" if not quiet else "-qq", "-rfE", "--tb=short"]
-    if config_file:
-        args.append(f"--conformance-config={config_file}")
-    for name, value in overrides.items():
-        if value is None or value is False or name == "spec":  # the spec travels in CONFORMANCE_SPEC
-            continue
-        option = "--conformance-" + name.replace("_", "-")
-        args.append(option if value is True else f"{option}={value}")
     for plugin in SUITE_PLUGINS:
         args += ["-p", plugin]
     return args
@@ -282,7 +279,7 @@ class _ResultGrabber:
                                       operations=getattr(self._collector, "operation_stats", None))
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        from conformance.pytest_plugin import collector_of
+        from conformance.pytest_plugin import collector_of  # (imported by pytest first, so it is assertion-rewritten)
 
         collector = collector_of(config)
         self._collector = collector

@@ -73,11 +73,9 @@ class Exchange:
                 scheme = value.split(" ", 1)[0] if " " in value else "Api-Token"
                 value = f"{scheme} ${self.key_variable}" if self.key_variable else value
                 parts += ["-H", f'"{name}: {value}"']
-            elif name.lower() == "content-type":
+            elif name.lower() == "content-type" and not value.startswith("multipart/"):  # curl -F sets its own
                 parts += ["-H", shlex.quote(f"{name}: {value}")]
-        if self.request_body is not None:
-            parts += ["-d", shlex.quote(json.dumps(self.request_body))]
-        return " ".join(parts)
+        return " ".join(parts + _curl_body(self.request_body))
 
     def transcript(self) -> str:
         """Request and response as text, credentials masked (for report attachments)."""
@@ -247,21 +245,22 @@ class ApiClient:
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 json_body: Any = None, headers: Mapping[str, str] | None = None,
-                raw_body: bytes | None = None) -> Exchange:
-        """Send one request and keep the evidence (with the key masked); `raw_body` sends bytes as they are."""
+                raw_body: bytes | None = None, form: Any = None, files: Any = None) -> Exchange:
+        """Send one request and keep the evidence (with the key masked); `raw_body` sends bytes as they are, `form`
+        a form-urlencoded body and `files` a multipart one (httpx's own encodings)."""
         sent_headers = dict(headers or {})
         if self._key is not None and "Authorization" not in sent_headers:
             sent_headers["Authorization"] = f"{self.scheme} {self._key.reveal()}"
         if raw_body is not None:
             sent_headers.setdefault("Content-Type", "application/json")
         request = self._wire.http.build_request(method, path, params=_clean(params), json=json_body,
-                                                content=raw_body, headers=sent_headers)
+                                                content=raw_body, data=form, files=files, headers=sent_headers)
         started = time.perf_counter()
         with self._wire.step(f"{method} {request.url.path}"):
             response = self._wire.send(request)
         exchange = Exchange(
             method=method, url=str(request.url), request_headers=redact_headers(request.headers),
-            request_body=json_body if raw_body is None else raw_body.decode("utf-8", "replace"),
+            request_body=_sent_body(json_body, raw_body, form, files),
             status=response.status_code, response_headers=dict(response.headers),
             text=response.text, elapsed=time.perf_counter() - started, key_variable=self._key_variable,
         )
@@ -288,6 +287,28 @@ class ApiClient:
     def delete(self, path: str, **kw: Any) -> Exchange:
         """DELETE shortcut."""
         return self.request("DELETE", path, **kw)
+
+
+def _curl_body(body: Any) -> list[str]:
+    """curl's options for the body as the evidence shows it (see _sent_body): JSON, form fields or multipart parts."""
+    if isinstance(body, dict) and list(body) == ["form-urlencoded"]:
+        fields = [(name, value) for name, values in body["form-urlencoded"].items()
+                  for value in (values if isinstance(values, list) else [values])]
+        return [option for name, value in fields for option in ("--data-urlencode", shlex.quote(f"{name}={value}"))]
+    if isinstance(body, dict) and list(body) == ["multipart"]:
+        return [option for name, value in body["multipart"] for option in ("-F", shlex.quote(f"{name}={value}"))]
+    return [] if body is None else ["-d", shlex.quote(json.dumps(body))]
+
+
+def _sent_body(json_body: Any, raw_body: bytes | None, form: Any, files: Any) -> Any:
+    """The body as the evidence shows it: the JSON value, the raw text, or the form's fields."""
+    if raw_body is not None:
+        return raw_body.decode("utf-8", "replace")
+    if form is not None:
+        return {"form-urlencoded": form}
+    if files is not None:
+        return {"multipart": [[name, value[1] if isinstance(value, tuple) else value] for name, value in files]}
+    return json_body
 
 
 class Session:

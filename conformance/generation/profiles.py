@@ -23,9 +23,11 @@ from hypothesis import settings as HypothesisSettings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 CI_SEED = 20_240_917  # fixed: the ci profile always generates the same cases
-# Operations whose every accepted schema-valid case leaves a row no API call removes (licenses cannot be deleted):
-# on a long-lived target each case is one more license for good, so the ci profile sends only a few of them.
-UNDELETABLE_CREATES = ("POST /api/catalog/licenses/program/create/", "POST /api/catalog/licenses/user/create/")
+# Operations whose every accepted schema-valid case leaves a row no API call removes (licenses, roles and groups
+# cannot be deleted): on a long-lived target each case is one more object for good, so the ci profile sends only a
+# few of them.
+UNDELETABLE_CREATES = ("POST /api/catalog/licenses/program/create/", "POST /api/catalog/licenses/user/create/",
+                       "POST /api/core/rbac/roles/", "POST /api/core/rbac/groups/")
 DATABASE_DIR = "hypothesis-db"
 
 
@@ -57,8 +59,8 @@ PROFILES: dict[str, Profile] = {
                      derandomize=True, fixed_seed=CI_SEED, database=False, time_budget=None, shrink=False),
     "ci": Profile("ci", positive_examples=8, negative_examples=5, auth_examples=1, stateful_examples=1,
                   derandomize=True, fixed_seed=CI_SEED, database=False, time_budget=None,
-                  # one license a run per create operation; the scenarios and the stateful chain get theirs from
-                  # the pool of retired licenses (client/objects.py)
+                  # one license, role or group a run per create operation; the scenarios and the stateful chain get
+                  # their licenses from the pool of retired licenses (client/objects.py)
                   positive_bounds=dict.fromkeys(UNDELETABLE_CREATES, 1)),
     "full": Profile("full", positive_examples=60, negative_examples=40, auth_examples=3, stateful_examples=10,
                     derandomize=False, fixed_seed=CI_SEED, database=False, time_budget=None),

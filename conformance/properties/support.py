@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 import schemathesis
 import yaml
+from hypothesis import assume
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from schemathesis import GenerationMode
@@ -33,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from conformance.checks import check
-from conformance.client.ledger import Ledger
+from conformance.client.ledger import Ledger, load_leftovers
 from conformance.client.objects import CreationFailed, Objects, credential_of, now_iso
 from conformance.client.session import Wire
 from conformance.config import Settings
@@ -59,6 +60,20 @@ NESTED_POLICY_FIELDS = ("role", "platform", "users", "groups")
 RBAC_PREFIX = "/api/core/rbac/"
 LICENSE_CREATES = {"POST /api/catalog/licenses/program/create/": "program_license",
                    "POST /api/catalog/licenses/user/create/": "user_license"}
+# creates of objects no API call removes (roles, groups): a generated one carries the suite's name prefix
+NAMED_CREATES = {"POST /api/core/rbac/roles/": ("name",), "POST /api/core/rbac/groups/": ("unique_id", "name")}
+NAME_MAX = 255  # the published maxLength of those names
+SUGGESTION_LIST = "/api/catalog/suggestions/program/manage/"
+GROUP_SUGGESTION_LIST = "/api/catalog/suggestions/program/manage/group/"
+# The create-or-update suggestion writes: (the list showing who holds what, the field naming the holder, bulk?). On a
+# (holder, program) pair holding a suggestion the run did not create, such a POST would change (and the cleanup then
+# delete) someone else's suggestion: the guard (Pool.names_only_free_pairs) keeps every generated write off them.
+SUGGESTION_WRITES = {
+    f"POST {SUGGESTION_LIST}": (SUGGESTION_LIST, "user_id", False),
+    f"POST {GROUP_SUGGESTION_LIST}": (GROUP_SUGGESTION_LIST, "group_id", False),
+    f"POST {SUGGESTION_LIST}bulk/": (SUGGESTION_LIST, "user_id", True),
+}
+SUGGESTION_PAGES = 200  # a suggestion list longer than this is not read to its end (then every pair counts as held)
 
 
 # ---- the contract ------------------------------------------------------------------------------
@@ -143,6 +158,7 @@ class Pool:
     credential_user: str = ""
     _serial: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _foreign: dict[str, frozenset[tuple[str, str]] | None] = field(default_factory=dict)  # per list: see foreign_pairs
 
     @classmethod
     def create(cls, settings: Settings, objects: Objects, ledger: Ledger) -> Pool:
@@ -219,9 +235,70 @@ class Pool:
             exchange = self.objects.admin.get(link)
         return held
 
+    # ---- the guard: generated suggestion writes only on (holder, program) pairs no one else's suggestion holds
+
+    def foreign_pairs(self, label: str) -> frozenset[tuple[str, str]] | None:
+        """(holder, program_key) of every suggestion on the platform that the run did not create (its own are in its
+        ledger), for the suggestion write `label`; read once a run: the suggestion list documents no filter by holder
+        or program (only a free-text `query`), so the read is the platform's whole list. None when it cannot be read
+        whole (every pair then counts as held)."""
+        path, holder_key, _ = SUGGESTION_WRITES[label]
+        with self._lock:
+            if path not in self._foreign:
+                self._foreign[path] = self._read_foreign_pairs(path, holder_key)
+            return self._foreign[path]
+
+    def _read_foreign_pairs(self, path: str, holder_key: str) -> frozenset[tuple[str, str]] | None:
+        kind = "program_suggestion" if holder_key == "user_id" else "group_suggestion"
+        recorded = [*self.ledger.entries, *(load_leftovers(self.ledger.path) if self.ledger.path else [])]
+        own = {str(e.get("suggestion_id")) for e in recorded if e.get("kind") == kind}  # every worker's
+        exchange = self.objects.admin.get(path, params={"platform_key": self.settings.platform_key, "page_size": 100})
+        held: set[tuple[str, str]] = set()
+        for _ in range(SUGGESTION_PAGES):
+            body = exchange.json() if exchange.status == 200 else None
+            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+                return None
+            held |= {(str(i.get(holder_key)), str(i.get("program_key"))) for i in body["results"]
+                     if isinstance(i, dict) and str(i.get("id")) not in own}
+            link = body.get("next_page", body.get("next"))
+            if not link:
+                return frozenset(held)
+            exchange = self.objects.admin.get(link)
+        return None
+
+    def names_only_free_pairs(self, label: str, body: Any) -> bool:
+        """The guard: True unless `label` is a suggestion write whose body names a pair someone else's suggestion
+        holds (or the holders cannot be read)."""
+        if label not in SUGGESTION_WRITES:
+            return True
+        foreign = self.foreign_pairs(label)
+        _, holder_key, bulk = SUGGESTION_WRITES[label]
+        return foreign is not None and not any((str(i.get(holder_key)), str(i.get("program_key"))) in foreign
+                                               for i in _suggestion_items(body, bulk))
+
+    def move_to_free_pairs(self, label: str, body: Any, rnd: random.Random) -> None:
+        """A schema-valid suggestion write's held pairs moved onto free ones (so it is not wasted); left as they are
+        when none is free (the guard in before_send then sets the case aside)."""
+        if label not in SUGGESTION_WRITES or (foreign := self.foreign_pairs(label)) is None:
+            return
+        _, holder_key, bulk = SUGGESTION_WRITES[label]
+        fx = self.settings.fixtures
+        holders = fx.user_ids if holder_key == "user_id" else fx.group_ids
+        free = [(h, p) for h in holders for p in fx.program_keys if (str(h), p) not in foreign]
+        for item in _suggestion_items(body, bulk):
+            if free and (str(item.get(holder_key)), str(item.get("program_key"))) in foreign:
+                holder, program = rnd.choice(free)
+                item[holder_key] = str(holder) if isinstance(item.get(holder_key), str) else holder
+                item["program_key"] = program
+                if "program_id" in item:
+                    item["program_id"] = program
+
     def before_send(self, label: str, case: Any) -> Any:
-        """What record_created needs to know from before the case is sent (the bulk answer names no ids: the
-        suggestions held before it, so only the ones it created are recorded)."""
+        """Called by every generated write path just before it sends: a case naming a suggestion pair someone else's
+        suggestion holds is set aside (hypothesis draws another). Returns what record_created needs to know from
+        before the case is sent (the bulk answer names no ids: the suggestions held before it, so only the ones it
+        created are recorded)."""
+        assume(self.names_only_free_pairs(label, case.body))
         return self.suggestions_held() if label == "POST /api/catalog/suggestions/program/manage/bulk/" else None
 
     def record_created(self, label: str, case: Any, body: Any, before: Any = None) -> None:
@@ -258,6 +335,16 @@ class Pool:
             if "credential_id" in created:
                 self.ledger.record("credential", org=case.path_parameters["org"],
                                    user_id=case.path_parameters["user_id"], entity_id=created["credential_id"])
+
+
+def _suggestion_items(body: Any, bulk: bool) -> list[dict[str, Any]]:
+    """The (holder, program) items a suggestion write names: the body, or the objects of a bulk's suggestion_data."""
+    if not isinstance(body, dict):
+        return []
+    if not bulk:
+        return [body]
+    items = body.get("suggestion_data")
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 # ---- filling identifiers in ------------------------------------------------------------------
@@ -384,6 +471,7 @@ def _fill_body(body: dict[str, Any], label: str, pool: Pool, rnd: random.Random,
             item.pop("username", None)
             item.pop("email", None)
         body["suggestion_data"] = items
+    pool.move_to_free_pairs(label, body, rnd)
     if is_update:
         kind = "program" if "/program/" in path else "user"
         body["license_id"] = (pool.program_update_license if kind == "program" else pool.user_update_license)["id"]
@@ -394,6 +482,9 @@ def _fill_body(body: dict[str, Any], label: str, pool: Pool, rnd: random.Random,
         _dates_in_order(body)
     if path == "/api/credentials/orgs/{org}/users/{user_id}/":
         body["credential_id"] = pool.unique("credential")
+    for name in NAMED_CREATES.get(label, ()):
+        if isinstance(body.get(name), str):  # the run's name first, then what was generated, within maxLength
+            body[name] = f"{pool.unique(name)}-{body[name]}"[:NAME_MAX]
     if path == "/api/credentials/orgs/{org}/users/{user_id}/{entity_id}":
         # a full body naming the path's credential: one reading refuses a partial PUT (credential-fields-required),
         # another replaces the whole object; no document says a blank name or URL is accepted
@@ -450,7 +541,7 @@ def fill_negative(case: Any, pool: Pool, rnd: random.Random) -> bool:
             query["sort"] = "id"
         query.pop("platform_org", None)
         query.pop("org", None)
-    return True
+    return pool.names_only_free_pairs(label, case.body)  # a held pair is not moved: that could mend the violation
 
 
 # ---- sending, checking, reproducing ---------------------------------------------------------

@@ -26,7 +26,7 @@ from conformance.client.objects import ASSIGNMENT_PATHS, LICENSE_PATHS, RBAC_POL
 from conformance.client.session import ApiClient, Exchange, Session
 from conformance.generation.profiles import Generation
 from conformance.properties.support import Findings, Pool, fill_positive, operations
-from conformance.properties.test_operations import run_owned_resources
+from conformance.properties.test_operations import run_owned_resources, sent_as_json
 from conformance.verdicts import not_verified
 
 
@@ -72,7 +72,7 @@ class Steps:
 
 
 def _strategy(label: str) -> Any:
-    return operations()[label].as_strategy(generation_mode=GenerationMode.POSITIVE)
+    return sent_as_json(operations()[label]).as_strategy(generation_mode=GenerationMode.POSITIVE)
 
 
 def _without_blanks(case: Any, *names: str) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """Caller resolution and the access table.
 
 ``Authorization: Api-Token <key>`` (or ``Api-Key <key>``, the published document's example). No
-header, another scheme or an unknown key is 401. The four keys of :class:`ReferenceKeys` map to
-the four kinds of caller (see :mod:`.fixtures`). Keys live only in memory: never in the store,
-the logs or a response.
+header, another scheme or an unknown key is 401. The five keys of :class:`ReferenceKeys` map to
+the five kinds of caller (see :mod:`.fixtures`). Keys live only in memory: never in the store,
+the logs or a response. A department admin administers its department's platform only in a
+suggestion request with ``department_mode`` true (IsDepartmentModeAdminInPlatform); otherwise it is
+a plain user.
 """
 
 from __future__ import annotations
@@ -16,29 +18,39 @@ from starlette.requests import Request
 
 from . import fixtures
 from .errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from .validation import read_body
 
 if TYPE_CHECKING:
     from .store import Store
 
 SCHEMES = ("api-token", "api-key")
 RBAC_PATH = "/api/core/rbac/"
+SUGGESTIONS_PATH = "/api/catalog/suggestions/"  # the operations IsDepartmentModeAdminInPlatform opens
+TRUE_TEXT = {"true", "1", "yes", "on"}
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
 class ReferenceKeys:
-    """The four API keys the reference accepts. ``repr`` never shows them."""
+    """The five API keys the reference accepts (the department admin's is made when not given). ``repr`` never
+    shows them."""
 
     dm_admin: str = field(repr=False)
     platform_admin: str = field(repr=False)
     other_platform_admin: str = field(repr=False)
     learner: str = field(repr=False)
+    department_admin: str = field(default_factory=_new_key, repr=False)
 
     @classmethod
     def generate(cls) -> ReferenceKeys:
-        return cls(**{f.name: secrets.token_urlsafe(24) for f in fields(cls)})
+        return cls(**{f.name: _new_key() for f in fields(cls)})
 
     def __repr__(self) -> str:
-        return "ReferenceKeys(dm_admin=***, platform_admin=***, other_platform_admin=***, learner=***)"
+        return ("ReferenceKeys(dm_admin=***, platform_admin=***, other_platform_admin=***, learner=***, "
+                "department_admin=***)")
 
     __str__ = __repr__
 
@@ -49,7 +61,7 @@ class ReferenceKeys:
 
 @dataclass(frozen=True)
 class Caller:
-    role: str  # dm_admin | platform_admin | other_platform_admin | learner
+    role: str  # dm_admin | platform_admin | other_platform_admin | learner | department_admin
     user_id: int
     is_dm_admin: bool
     admin_platform_ids: frozenset[int]
@@ -94,12 +106,31 @@ def authenticate(request: Request) -> Caller:
         raise _refused(request, "Invalid API key.")
     user_id = fixtures.KEY_USERS[role]
     user = store.get_user(user_id)
+    admin_platform_ids = store.admin_platform_ids(user_id)
+    departments = fixtures.department_platform_ids(user_id)
+    if departments and in_department_mode(request):
+        admin_platform_ids |= departments
     return Caller(
         role=role,
         user_id=user_id,
         is_dm_admin=bool(user and user["is_dm_admin"]),
-        admin_platform_ids=store.admin_platform_ids(user_id),
+        admin_platform_ids=admin_platform_ids,
     )
+
+
+def in_department_mode(request: Request) -> bool:
+    """A suggestion request with department_mode true (in the query, or in the body of a write)."""
+    if not request.url.path.startswith(SUGGESTIONS_PATH):
+        return False
+    if str(request.query_params.get("department_mode", "")).strip().lower() in TRUE_TEXT:
+        return True
+    if request.method in ("GET", "HEAD", "DELETE"):
+        return False
+    try:
+        flag = read_body(request, required=False).raw("department_mode")
+    except ApiError:  # a body that does not parse: the handler answers it (400 or 415) for every caller
+        return False
+    return flag is True or str(flag).strip().lower() in TRUE_TEXT
 
 
 def require_dm_admin(caller: Caller) -> None:

@@ -5,7 +5,7 @@ platform under test, ``beta`` the second tenant), their users, groups, programs,
 the internal RBAC policies that must stay invisible through the API. Licenses, assignments,
 suggestions, credentials and visible policies are created by the suite through the API.
 
-The four callers of the access table map to fixed users:
+The five callers of the access table map to fixed users:
 
 =====================  ==========  =========================================
 caller                 user id     what it is
@@ -14,7 +14,13 @@ DM admin               1           administers every platform
 platform admin         105 (erin)  admin of ``alpha``
 other platform admin   202 (grace) admin of ``beta``
 learner (non-admin)    104 (dave)  plain member of ``alpha``
+department admin       103 (carol) admin of alpha's one department
 =====================  ==========  =========================================
+
+The department admin (IsDepartmentModeAdminInPlatform) manages suggestions only with ``department_mode``
+true, and only on its department's platform. No document says how a department is made or which users it
+holds; alpha's one department holds every user of alpha, so in department mode its admin manages the
+suggestions of the whole platform and nothing else (a filtered list is then the whole list).
 """
 
 from __future__ import annotations
@@ -128,10 +134,22 @@ POLICIES: list[dict[str, Any]] = [
      "resources": ["/platforms/2/"], "users": [201], "groups": [], "is_internal": True},
 ]
 
+# alpha's one department (every user of alpha) and its admin, carol (otherwise a plain member of alpha)
+DEPARTMENT_ADMIN_USER_ID = 103
+DEPARTMENTS: list[dict[str, Any]] = [
+    {"id": 31, "platform_id": PLATFORM_ID, "name": "Alpha (every user)", "admin_ids": [DEPARTMENT_ADMIN_USER_ID]},
+]
+
 # which fixture user each ReferenceKeys field authenticates as
 KEY_USERS = {
     "dm_admin": DM_ADMIN_USER_ID,
     "platform_admin": PLATFORM_ADMIN_USER_ID,
     "other_platform_admin": OTHER_PLATFORM_ADMIN_USER_ID,
     "learner": LEARNER_USER_ID,
+    "department_admin": DEPARTMENT_ADMIN_USER_ID,
 }
+
+
+def department_platform_ids(user_id: int) -> frozenset[int]:
+    """The platforms where `user_id` administers a department."""
+    return frozenset(d["platform_id"] for d in DEPARTMENTS if user_id in d["admin_ids"])

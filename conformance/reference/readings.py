@@ -129,6 +129,9 @@ SWITCHES: tuple[Switch, ...] = (
            "a platform admin listing policies, roles or groups with another platform's platform_key gets 200 and "
            "an empty list instead of 403",
            ("CORE-ACL-004",)),
+    Switch("internal-flag-refused",
+           "a role or group create sending the read-only is_internal is refused with 400 instead of ignoring the value",
+           ("CORE-ROLE-008", "CORE-GRP-013")),
     Switch("platform-key-required",
            "a platform admin listing policies, roles or groups without platform_key gets 403 instead of its own "
            "platform's objects",

@@ -151,6 +151,7 @@ KEY_VARIABLES = {
     "platform_admin": "CONFORMANCE_PLATFORM_ADMIN_KEY",
     "other_platform_admin": "CONFORMANCE_OTHER_ADMIN_KEY",
     "learner": "CONFORMANCE_LEARNER_KEY",
+    "department_admin": "CONFORMANCE_DEPARTMENT_ADMIN_KEY",
 }
 
 

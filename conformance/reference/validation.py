@@ -1,8 +1,9 @@
-"""Input validation: query parameters, JSON bodies, dates, pagination and sorting.
+"""Input validation: query parameters, request bodies, dates, pagination and sorting.
 
 Every parse failure raises :class:`BadRequest` (400), so malformed input never reaches the store
 and never produces a 500. JSON body fields are typed strictly (an integer field refuses ``"5"``,
-``5.0`` and ``true``); query parameters are strings by nature and are parsed.
+``5.0`` and ``true``); query parameters and form fields (form-urlencoded and multipart bodies) are
+text by nature and are parsed by the type of the field. A body of any other media type is 415.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ import json
 import math
 import re
 from datetime import UTC, datetime
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from .errors import BadRequest, NotFound
+from .errors import ApiError, BadRequest, NotFound
 from .readings import readings_of
 
 INT_MIN = -(2**63)
@@ -272,19 +277,45 @@ class Body:
 
 
 BODY_STATE = "raw_body"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+# the array fields of the published request schemas: in a form each item is one more value under the field's name
+FORM_ARRAY_FIELDS = frozenset({"suggestion_data", "resources", "users_to_add", "users_to_remove", "groups_to_add",
+                               "groups_to_remove", "actions", "data_actions"})
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+
+
+def media_type(request: Request) -> str:
+    """The request's media type, lower case, without parameters ("" when it names none)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _is_json(media: str) -> bool:
+    """JSON and its structured-syntax kin (application/scim+json); no Content-Type at all is read as JSON too."""
+    return media in ("", "application/json") or (media.startswith("application/") and media.endswith("+json"))
 
 
 def read_body(request: Request, *, required: bool = True) -> Body:
-    """Parse the request body as a JSON object (400 for invalid JSON or a non-object).
+    """Parse the request body: a JSON object (400 for invalid JSON or a non-object), or a form-urlencoded or
+    multipart form (the published media types; 415 for any other).
 
     The bytes were read by the route dispatcher (``request.state.raw_body``) before the handler
     was sent to a worker thread.
     """
     raw: bytes = getattr(request.state, BODY_STATE, b"")
-    if not raw.strip():
+    if not raw.strip():  # nothing to parse, whatever its type says (Django REST framework parses no empty body)
         if required:
             raise BadRequest("A JSON object request body is required.")
         return Body({})
+    media = media_type(request)
+    if media in (FORM, MULTIPART):
+        return FormBody(form_fields(raw, media, request.headers.get("content-type", "")))
+    if not _is_json(media):
+        raise UnsupportedMediaType(f"Unsupported media type {media!r} in request: send application/json, "
+                                   f"{FORM} or {MULTIPART}.")
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
@@ -296,6 +327,117 @@ def read_body(request: Request, *, required: bool = True) -> Body:
     except UnicodeEncodeError:
         raise BadRequest("The request body contains invalid Unicode text.") from None
     return Body(data)
+
+
+# ---- form bodies ---------------------------------------------------------------------------------
+
+def form_fields(raw: bytes, media: str, content_type: str) -> dict[str, list[str]]:
+    """The fields of a form body, each with every value sent under its name (in order)."""
+    pairs = _urlencoded_pairs(raw) if media == FORM else _multipart_pairs(raw, content_type)
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def _urlencoded_pairs(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The form body is not valid UTF-8 form-urlencoded text.") from None
+
+
+def _multipart_pairs(raw: bytes, content_type: str) -> list[tuple[str, str]]:
+    """(name, text) of every part; a file part counts as its content, read as UTF-8 text."""
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1", "replace")
+                                                  + b"\r\n\r\n" + raw)
+    if not message.is_multipart() or message.defects:
+        raise BadRequest("The multipart body is malformed (no boundary, or parts that do not parse).")
+    pairs = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition") if isinstance(part, Message) else None
+        if not isinstance(name, str):
+            raise BadRequest("A part of the multipart body has no name.")
+        pairs.append((name, _part_text(part)))
+    return pairs
+
+
+def _part_text(part: Message) -> str:
+    content = part.get_payload(decode=True)
+    try:
+        return (content or b"").decode(part.get_content_charset() or "utf-8")
+    except (UnicodeDecodeError, LookupError):
+        raise BadRequest("A part of the multipart body is not valid text.") from None
+
+
+def _form_int(text: str) -> Any:
+    return int(text) if re.fullmatch(r"\s*[+-]?\d{1,25}\s*", text) else text
+
+
+def _form_bool(text: str) -> Any:
+    lowered = text.strip().lower()
+    return True if lowered in _TRUE else False if lowered in _FALSE else text
+
+
+def _form_json(text: str) -> Any:
+    """An object sent as JSON text (the encoding this reference reads; text that is no JSON stays text)."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return text
+
+
+class FormBody(Body):
+    """A form-urlencoded or multipart body: text values, each read by the type its accessor (the published schema)
+    gives the field. Arrays are the values of a repeated name, objects are JSON text, booleans and integers their
+    text; an empty value of a nullable field is null (as Django REST framework reads HTML forms)."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__({name: values[-1] for name, values in fields.items()})
+        self.fields = fields
+
+    def raw(self, name: str, default: Any = None) -> Any:
+        if name in FORM_ARRAY_FIELDS and name in self.fields:
+            return [_form_json(value) if value.lstrip().startswith("{") else value for value in self.fields[name]]
+        return self.data.get(name, default)
+
+    def _typed(self, name: str, convert: Any, nullable: bool = True) -> Body:
+        """A JSON body holding `name` alone, its text converted (text that does not convert stays text, for the
+        typed accessor to refuse)."""
+        if name not in self.fields:
+            return Body({})
+        text = self.data[name]
+        return Body({name: None if text == "" and nullable else convert(text)})
+
+    def str(self, name: str, *, required: bool = False, nullable: bool = False,
+            allow_empty: bool = False, max_length: int | None = None, default: Any = None) -> Any:
+        typed = self._typed(name, lambda text: text, nullable and not allow_empty)
+        return typed.str(name, required=required, nullable=nullable, allow_empty=allow_empty,
+                         max_length=max_length, default=default)
+
+    def int(self, name: str, *, required: bool = False, nullable: bool = False,
+            minimum: int | None = None, default: Any = None) -> Any:
+        return self._typed(name, _form_int).int(name, required=required, nullable=nullable, minimum=minimum,
+                                                default=default)
+
+    def bool(self, name: str, *, required: bool = False, default: Any = None) -> Any:
+        return self._typed(name, _form_bool).bool(name, required=required, default=default)
+
+    def dict(self, name: str, *, required: bool = False, nullable: bool = False, default: Any = None) -> Any:
+        return self._typed(name, _form_json).dict(name, required=required, nullable=nullable, default=default)
+
+    def datetime(self, name: str, *, required: bool = False, nullable: bool = False, default: Any = None) -> Any:
+        return self._typed(name, lambda text: text).datetime(name, required=required, nullable=nullable,
+                                                             default=default)
+
+    def int_list(self, name: str, *, required: bool = False, default: Any = None) -> Any:
+        values = self.fields.get(name)
+        listed = Body({} if values is None else {name: [_form_int(value) for value in values]})
+        return listed.int_list(name, required=required, default=default)
+
+    def str_list(self, name: str, *, required: bool = False, default: Any = None) -> Any:
+        values = self.fields.get(name)
+        return Body({} if values is None else {name: list(values)}).str_list(name, required=required, default=default)
 
 
 def page_url(request: Request, page: int) -> str:

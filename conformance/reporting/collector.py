@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from conformance.checks import REQUIREMENT_KEY
+from conformance.config import Settings
 from conformance.results import (
     FAILED,
     FLAKY,
@@ -21,12 +22,10 @@ from conformance.results import (
     RunResult,
     TestRecord,
 )
-
-if TYPE_CHECKING:
-    from conformance.target import Target
+from conformance.selection import Selection
+from conformance.target import Target
 
 TARGET_ERROR_PROPERTY = "conformance_target_error"
-STARTED_VARIABLE = "CONFORMANCE_RUN_STARTED"  # epoch seconds when the run's first process started
 GENERATED_MODULES = ("test_operations.py", "test_stateful.py")  # conformance.properties
 PENDING = "pending"
 REQUIREMENTS_PROPERTY = "requirements"
@@ -36,14 +35,17 @@ OPERATION_STATS_PROPERTY = "operation_stats"
 class ResultCollector:
     """A pytest plugin object that records the outcome of every suite test."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings, *, started: float,
+                 leftovers: Callable[[Target], list[str]]) -> None:
         self.config = config
+        self.settings = settings
+        self._leftovers = leftovers  # undoes what the workers left in the ledger; returns what could not be undone
         self.result = RunResult()
         self.target: Target | None = None
         self._records: dict[str, TestRecord] = {}
         self._pending: dict[str, list[CheckRecord]] = {}  # checks of a test whose attempt has not ended yet
         self.operation_stats: list[dict[str, Any]] = []  # per generated test: what it sent and got back
-        self._started = float(os.environ.get(STARTED_VARIABLE) or time.time())  # the runner sets it first thing
+        self._started = started  # epoch seconds when the run's process started
         self._first_test: float | None = None
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
@@ -123,10 +125,9 @@ class ResultCollector:
 
     def _note_selection(self) -> None:
         """Requirements outside a narrowed selection are 'not selected' (workers deselect out of our sight)."""
-        from conformance.pytest_plugin import Selection
         from conformance.spec.catalog import load_catalog
 
-        selection = Selection.from_config(self.config)
+        selection = Selection.from_config(self.config, smoke=self.settings.profile == "smoke")
         if selection.narrowed:
             self.result.deselected.update(r for r in load_catalog().requirements if not selection.matches(r))
 
@@ -143,32 +144,12 @@ class ResultCollector:
                 "scenarios": summed(False), "tests_wall": round(tests_done - first, 2),
                 "cleanup": round(cleaned - tests_done, 2), "total_to_summary": round(cleaned - self._started, 2)}
 
-    @staticmethod
-    def _drain_ledger(target: Target) -> list[str]:
-        """What the run created and could not undo: the workers undid their own; whatever is still in the ledger
-        file is tried once more here, and what stays is reported (and kept for the next run)."""
-        from conformance.client.ledger import LEDGER_NAME, drain
-        from conformance.client.session import Session
-        from conformance.pytest_plugin import cleanup_client
-
-        settings = target.settings
-        path = settings.report_dir / LEDGER_NAME
-        if settings.embedded or settings.read_only or not path.is_file():
-            return list(dict.fromkeys(target.cleanup_problems))
-        session = Session(settings)
-        try:
-            client = cleanup_client(session)
-            return drain(path, client) if client is not None else [f"{path}: no key to undo its entries with"]
-        finally:
-            session.close()
-
     def _note_deviations(self) -> None:
         """Deviations excuse single checks (conformance.results.fold); a test is a known deviation when every
         failure it had is excused."""
-        from conformance.pytest_plugin import settings_from_options
         from conformance.results import fold
 
-        self.result.deviations = settings_from_options(self.config).deviations
+        self.result.deviations = self.settings.deviations
         if not self.result.deviations:
             return
         for test in self.result.tests:
@@ -197,12 +178,12 @@ class ResultCollector:
         if hasattr(self.config, "workerinput"):
             return  # a worker: its reports travel to the controller, which writes the summary
         if self.target is None and self.result.tests:
-            self.target = _controller_target(self.config)
+            self.target = _controller_target(self.settings)
         self._note_selection()
         self._note_deviations()
         tests_done = time.time()
         if self.target is not None:
-            self.result.cleanup_problems = self._drain_ledger(self.target)
+            self.result.cleanup_problems = self._leftovers(self.target)
         self.result.timings = self._timings(tests_done, time.time())
         if not self.result.tests or self.target is None:
             return
@@ -219,14 +200,10 @@ class ResultCollector:
             terminalreporter.write_line(line)
 
 
-def _controller_target(config: pytest.Config) -> Target:
+def _controller_target(settings: Settings) -> Target:
     """Under pytest-xdist the controller runs no test: describe the target from the settings."""
     import os
 
-    from conformance.pytest_plugin import settings_from_options
-    from conformance.target import Target
-
-    settings = settings_from_options(config)
     description = "embedded reference implementation (one per worker)" if settings.embedded else str(settings.base_url)
     return Target(settings, os.environ.get("CONFORMANCE_RUN_ID", "unknown"), description)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
+import pytest
+
 from conformance.client.objects import GROUP_ASSIGNMENTS, CreationFailed, Objects
+from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Settings
 from conformance.scenarios.support import (
@@ -75,14 +78,36 @@ def group_assignments(admin: ApiClient, license_id: int, **filters: Any) -> list
     return list(walk_pages(admin, GROUP_ASSIGNMENTS, {"license_id": license_id, **filters}))
 
 
+# (platform, group id) -> the group's name, learnt from the first read of the platform's groups in this process: the
+# group list documents no filter by id, but one by name (a case-insensitive part), so later reads are one short page
+_GROUP_NAMES: dict[tuple[str, Any], str] = {}
+
+
 def group_members(admin: ApiClient, settings: Settings, group_id: int) -> set[int]:
-    """The user ids of a group's members, as the RBAC group list shows them."""
-    for group in walk_pages(admin, RBAC_GROUPS, {"platform_key": settings.platform_key}):
+    """The user ids of a group's members, as the RBAC group list shows them (filtered by the group's name once it is
+    known; the first read of a process walks the platform's groups to learn the names)."""
+    platform = settings.platform_key
+    name = _GROUP_NAMES.get((platform, group_id))
+    group = None
+    if name:
+        group = _group_in(walk_pages(admin, RBAC_GROUPS, {"platform_key": platform, "name": name}), group_id)
+    if group is None:
+        group = _group_in(walk_pages(admin, RBAC_GROUPS, {"platform_key": platform}), group_id, learn=platform)
+    if group is None:
+        not_verified(f"group {group_id} of [fixtures] group_ids is not in the RBAC group list of the platform")
+    users = group.get("users")
+    assert isinstance(users, list), f"RBAC group {group_id} has no users list: {group!r}"
+    return {user["id"] for user in users}
+
+
+def _group_in(groups: Iterator[dict[str, Any]], group_id: int, learn: str | None = None) -> dict[str, Any] | None:
+    """The group `group_id` among `groups`; when `learn` (a platform) is given, every name seen is remembered."""
+    for group in groups:
+        if learn is not None and isinstance(group.get("name"), str) and group["name"]:
+            _GROUP_NAMES[(learn, group.get("id"))] = group["name"]
         if group.get("id") == group_id:
-            users = group.get("users")
-            assert isinstance(users, list), f"RBAC group {group_id} has no users list: {group!r}"
-            return {user["id"] for user in users}
-    not_verified(f"group {group_id} of [fixtures] group_ids is not in the RBAC group list of the platform")
+            return group
+    return None
 
 
 def create_license_raw(objects: Objects, body: dict[str, Any], client: ApiClient | None = None) -> Exchange:
@@ -175,3 +200,10 @@ def new_assignment(objects: Objects, kind: str, license_id: int, user_id: int, *
 def expect_ok(exchange: Exchange, why: str) -> Any:
     """200 (or 201) and the JSON body."""
     return expect_status(exchange, 200, 201, why=why).json()
+
+
+def probe_of(request: pytest.FixtureRequest) -> Probe:
+    """The hidden-state probe, asked for inside a check: a target without one leaves that check not verified, not
+    the whole test."""
+    probe: Probe = request.getfixturevalue("probe")
+    return probe

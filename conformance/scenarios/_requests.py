@@ -1,4 +1,4 @@
-"""One minimal valid request per operation of the contract (the 35 covered operations).
+"""One minimal valid request per operation of the contract (the 37 covered operations).
 
 `Requests.prepare(operation)` creates, through the `objects` fixture, what the request needs (a
 license, an assignment, a policy, ...) and returns a `Prepared` request: the exact method, path,
@@ -56,6 +56,9 @@ SUGGESTION_OPS = tuple(op for op in OPERATIONS if "/suggestions/" in op)
 CREDENTIAL_OPS = tuple(op for op in OPERATIONS if "/credentials/" in op)
 RBAC_OPS = tuple(op for op in OPERATIONS if "/core/rbac/" in op)
 RBAC_LISTS = ("GET /api/core/rbac/policies/", "GET /api/core/rbac/roles/", "GET /api/core/rbac/groups/")
+# role and group creates: (another platform's admin refused, a non-admin user refused)
+RBAC_CREATES = {"POST /api/core/rbac/roles/": ("CORE-ROLE-009", "CORE-ROLE-010"),
+                "POST /api/core/rbac/groups/": ("CORE-GRP-016", "CORE-GRP-017")}
 
 
 HIDDEN = (403, 404)  # a foreign object reported as forbidden or as absent (the catalog accepts both)
@@ -74,6 +77,8 @@ def refusal(caller: str, op: str) -> tuple[tuple[int, ...], tuple[str, ...]] | N
     if caller == "platform_admin":
         return None
     if caller == "learner":
+        if op in RBAC_CREATES:
+            return (403,), (RBAC_CREATES[op][1],)
         for ops, rid in ((ASSIGNMENT_OPS, "CAT-ACL-011"), (SUGGESTION_OPS, "CAT-ACL-015"),
                          (CREDENTIAL_OPS, "CRED-ACL-004"), (RBAC_OPS, "CORE-ACL-006")):
             if op in ops:
@@ -95,6 +100,8 @@ def refusal(caller: str, op: str) -> tuple[tuple[int, ...], tuple[str, ...]] | N
         return (403, FILTERED), ("CORE-ACL-004",)
     if op == "POST /api/core/rbac/policies/":  # a role or platform the caller cannot see may also be a 400
         return (400, *HIDDEN), ("CORE-ACL-005",)
+    if op in RBAC_CREATES:  # a platform_key the caller may not name may also be a 400
+        return (400, *HIDDEN), (RBAC_CREATES[op][0],)
     return HIDDEN, ("CORE-ACL-003",)
 
 
@@ -394,7 +401,21 @@ class Requests:
         return Prepared(op, method, concrete, body=body, state=state, platform_objects=objects)
 
     def _rbac_list(self, op: str, method: str, path: str) -> Prepared:
+        if method == "POST":
+            return self._rbac_create(op, method, path)
         return Prepared(op, method, path, params={"platform_key": self.platform})
+
+    def _rbac_create(self, op: str, method: str, path: str) -> Prepared:
+        """A role or group create. Neither can be deleted through the API: one a caller is served stays on the
+        target, named by the run (nothing to record in the ledger)."""
+        name = self.objects.name("role" if path == ROLES else "group")
+        body: dict[str, Any] = {"name": name, "platform_key": self.platform}
+        if path == GROUPS:
+            body.update(unique_id=name, users_to_add=[self.user])
+
+        def state() -> Any:
+            return _ids([i for i in self._list(path, {"platform_key": self.platform, "name": name}) if i.get("name") == name])
+        return Prepared(op, method, path, body=body, state=state)
 
     def _credentials(self, op: str, method: str, path: str) -> Prepared:
         org = self.settings.org

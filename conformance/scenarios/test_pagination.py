@@ -47,14 +47,17 @@ def _users(objects: Objects, count: int) -> tuple[Any, ...]:
     return need(objects.settings.fixtures.user_ids, count, "user_ids")
 
 
-def _program_licenses(objects: Objects) -> Listing:
-    made = {objects.program_license(count=1)["id"] for _ in range(3)}
-    return Listing(LICENSE_PATHS["program"], {"platform_key": objects.settings.platform_key}, made, False, CATALOG_LINKS)
-
-
-def _user_licenses(objects: Objects) -> Listing:
-    made = {objects.user_license(count=1)["id"] for _ in range(3)}
-    return Listing(LICENSE_PATHS["user"], {"platform_key": objects.settings.platform_key}, made, False, CATALOG_LINKS)
+def _licenses(kind: str) -> Callable[[Objects], Listing]:
+    """Three licenses whose names share a marker, listed with `query` (the documented name search) on the platform:
+    the pages hold this test's licenses, not the platform's whole list (a target's size must not set the run time).
+    Not exact: a server whose query also matches other fields may list more."""
+    def build(objects: Objects) -> Listing:
+        marker = objects.name(f"pages-{kind}")
+        factory = objects.program_license if kind == "program" else objects.user_license
+        made = {factory(count=1, name=f"{marker}-{i}")["id"] for i in range(3)}
+        return Listing(LICENSE_PATHS[kind], {"platform_key": objects.settings.platform_key, "query": marker}, made,
+                       False, CATALOG_LINKS)
+    return build
 
 
 def _assignments(kind: str) -> Callable[[Objects], Listing]:
@@ -109,10 +112,10 @@ def _groups(objects: Objects) -> Listing:
 
 
 CATALOG_LISTS: dict[str, Callable[[Objects], Listing]] = {
-    "program licenses": _program_licenses,
+    "program licenses": _licenses("program"),
     "program assignments": _assignments("program"),
     "group assignments": _group_assignments,
-    "user licenses": _user_licenses,
+    "user licenses": _licenses("user"),
     "user assignments": _assignments("user"),
     "program suggestions": _suggestions,
     "group suggestions": _group_suggestions,

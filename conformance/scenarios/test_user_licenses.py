@@ -17,6 +17,7 @@ from conformance.scenarios._licenses import (
     UNKNOWN_OBJECT,
     new_assignment,
     new_user_license,
+    probe_of,
 )
 from conformance.scenarios._sugcred_helpers import (
     UNKNOWN_ID,
@@ -30,6 +31,7 @@ from conformance.scenarios._sugcred_helpers import (
     strictly,
 )
 from conformance.scenarios.support import expect_status, need
+from conformance.verdicts import not_verified
 
 
 def _only(admin: ApiClient, external_id: str, **params: Any) -> list[dict[str, Any]]:
@@ -52,6 +54,28 @@ def _create(admin: ApiClient, objects: Objects, body: dict[str, Any]) -> Exchang
     return answer
 
 
+def _create_with(admin: ApiClient, objects: Objects, body: dict[str, Any],
+                 **history: Any) -> tuple[Exchange | None, Exchange]:
+    """Create `body` with the history fields `history` (transaction_id, change_type): (that answer, or None when the
+    target refused it, and the answer of the license made). A target that refuses the history fields is asked again
+    without them, so the checks of the license itself keep their evidence."""
+    tracked = _create(admin, objects, {**body, **history})
+    if tracked.status in CREATED:
+        return tracked, tracked
+    return None, _create(admin, objects, body)
+
+
+def _expect_one_create_record(probe: Probe, tracked: Exchange | None, license_: dict[str, Any],
+                              expected: tuple[Any, Any]) -> None:
+    """CAT-ULIC-016: the license created with history fields has one record, (change_type, transaction_id)."""
+    if tracked is None:
+        not_verified("the server refused a user license create carrying the history fields (transaction_id, "
+                     "change_type)")
+    records = probe.license_history("user", license_["id"])
+    assert _changes(records) == [expected], \
+        f"a create must write one record with (change_type, transaction_id) {expected}; got {records}"
+
+
 def _expect_only(admin: ApiClient, license_: dict[str, Any], params: dict[str, Any], why: str) -> None:
     """The license filtered by its external_id and `params` is listed alone."""
     listed = ids_of(_only(admin, license_["external_id"], **params))
@@ -60,20 +84,26 @@ def _expect_only(admin: ApiClient, license_: dict[str, Any], params: dict[str, A
 
 @pytest.mark.smoke
 @pytest.mark.requirement("CAT-ULIC-001", "CAT-ULIC-003", "CAT-ULIC-004", "CAT-ULIC-005", "CAT-ULIC-006",
-                         "CAT-ULIC-007", "CAT-ULIC-008", "CAT-ULIC-009", "CAT-ULIC-011", "CAT-ULIC-013")
+                         "CAT-ULIC-007", "CAT-ULIC-008", "CAT-ULIC-009", "CAT-ULIC-011", "CAT-ULIC-013", "CAT-ULIC-016")
 def test_user_license_create_then_every_filter_narrows_the_list(admin: ApiClient, objects: Objects,
-                                                                settings: Settings) -> None:
+                                                                settings: Settings,
+                                                                request: pytest.FixtureRequest) -> None:
+    """The create (with a transaction_id: its history record is CAT-ULIC-016's evidence) and every filter."""
     platform = settings.platform_key
     base = objects.name("ulic")
     source_a, source_b = f"{base}-src-a", f"{base}-src-b"
+    transaction = f"{base}-create-tx"
     sent = {"platform_key": platform, "name": f"{base}-Amber", "count": 3, "started": now_iso(), "active": True,
             "external_id": f"{base}-Amber", "source": source_a, "metadata": {"conformance": "a"}}
-    answer = _create(admin, objects, sent)
+    tracked, answer = _create_with(admin, objects, sent, transaction_id=transaction)
     amber: dict[str, Any] = {}
     with check("CAT-ULIC-013") as made:
         amber = expect_status(answer, *CREATED, why="the DM admin creates a user license").json()
         assert isinstance(amber, dict) and isinstance(amber.get("id"), int), \
             f"the created user license has no integer id: {amber!r}"
+    with check("CAT-ULIC-016"):  # SHOULD: one record, change_type "create" when none is sent, the transaction_id
+        needs(made)
+        _expect_one_create_record(probe_of(request), tracked, amber, ("create", transaction))
     # every later check reads the license created here: needs(made)
     basalt = new_user_license(objects, count=1, name=f"{base}-Basalt", source=source_b, active=False)
 
@@ -183,16 +213,23 @@ def test_verbose_user_licenses_carry_assignment_counts(admin: ApiClient, objects
                 f"assignments.total {counts['total']} must equal usage_count {usage}"
 
 
-@pytest.mark.requirement("CAT-ULIC-014", "CAT-ULIC-015", "CAT-ULIC-017", "CAT-ULIC-026")
-def test_user_license_create_defaults_and_refusals(admin: ApiClient, objects: Objects, settings: Settings) -> None:
-    with check("CAT-ULIC-015"):
-        name = objects.name("ulic-defaults")
-        body = {"platform_key": settings.platform_key, "name": name, "started": now_iso(), "external_id": name}
-        created = expect_status(_create(admin, objects, body), *CREATED, why="a user license without count or "
-                                "active (both optional)").json()
+@pytest.mark.requirement("CAT-ULIC-014", "CAT-ULIC-015", "CAT-ULIC-016", "CAT-ULIC-017", "CAT-ULIC-026")
+def test_user_license_create_defaults_and_refusals(admin: ApiClient, objects: Objects, settings: Settings,
+                                                   request: pytest.FixtureRequest) -> None:
+    """The defaults of a create without count or active, whose change_type "import" (and no transaction_id) its
+    history record must carry (CAT-ULIC-016); then the refusals."""
+    name = objects.name("ulic-defaults")
+    body = {"platform_key": settings.platform_key, "name": name, "started": now_iso(), "external_id": name}
+    tracked, answer = _create_with(admin, objects, body, change_type="import")
+    created: dict[str, Any] = {}
+    with check("CAT-ULIC-015") as made:
+        created = expect_status(answer, *CREATED, why="a user license without count or active (both optional)").json()
         for shown in (created, _the(admin, created)):
             assert shown.get("count") == 0, f"count defaults to 0; the license shows {shown.get('count')!r}"
             assert shown.get("active") is True, f"active defaults to true; the license shows {shown.get('active')!r}"
+    with check("CAT-ULIC-016"):
+        needs(made)
+        _expect_one_create_record(probe_of(request), tracked, created, ("import", None))
 
     with check("CAT-ULIC-017"):
         held = new_user_license(objects, count=1)
@@ -278,19 +315,6 @@ def _added(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[di
 def _changes(records: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
     """(change_type, transaction_id) of each history record."""
     return [(r.get("change_type"), r.get("transaction_id")) for r in records]
-
-
-@pytest.mark.requirement("CAT-ULIC-016")
-def test_user_license_create_history_records(probe: Probe, objects: Objects, run_id: str) -> None:
-    """SHOULD: a create writes one record with the change_type sent ("create" when none) and the transaction_id."""
-    plain = new_user_license(objects, count=1, transaction_id=f"conformance-{run_id}-ulic-create")
-    records = probe.license_history("user", plain["id"])
-    assert _changes(records) == [("create", f"conformance-{run_id}-ulic-create")], \
-        f"a create must write one record with change_type 'create' and the transaction_id sent; got {records}"
-    imported = new_user_license(objects, count=1, change_type="import")
-    records = probe.license_history("user", imported["id"])
-    assert _changes(records) == [("import", None)], \
-        f"a create must record the change_type sent ('import') and a null transaction_id; got {records}"
 
 
 @pytest.mark.requirement("CAT-ULIC-024", "CAT-ULIC-025")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import SpecError
-from conformance.spec.loader import default_catalog_path, read_yaml
+from conformance.spec.loader import default_catalog_path, digest, read_yaml
 
 ID_PATTERN = re.compile(r"^[A-Z]+-[A-Z]+-\d{3}$")
 LEVELS = ("MUST", "SHOULD", "MAY")
@@ -61,10 +61,15 @@ class Catalog:
         return {i for i in ids if i not in self.requirements}
 
 
-@lru_cache(maxsize=8)
 def load_catalog(path: Path | None = None) -> Catalog:
-    """Read and check the requirement catalog."""
+    """Read and check the requirement catalog; parsed once per process for each content (a changed file is read
+    again)."""
     path = path or default_catalog_path()
+    return _load_catalog(path, digest(path))
+
+
+@lru_cache(maxsize=8)
+def _load_catalog(path: Path, sha256: str) -> Catalog:
     raw = read_yaml(path, "catalog")
     if not isinstance(raw, dict) or not isinstance(raw.get("requirements"), list):
         raise SpecError(f"catalog {path} has no 'requirements' list: see openapi/requirements.yaml for the format")

@@ -57,6 +57,8 @@ def _operations(document: dict[str, Any]) -> dict[str, tuple[Fields, Fields, set
             body = op.get("requestBody")
             if body:
                 body = _resolve(document, body)
+                for media_type in body.get("content", {}):  # a media type one side declares and the other not
+                    request[f"media type {media_type}"] = ("declared", False)
                 schema = body.get("content", {}).get("application/json", {}).get("schema", {})
                 _flatten(document, schema, "body", bool(body.get("required")), request, 0)
             response: Fields = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,8 +16,14 @@ from conformance.errors import SpecError
 CONTRACT_NAME = "ibl-data-manager.yaml"
 CATALOG_NAME = "requirements.yaml"
 SPEC_VARIABLE = "CONFORMANCE_SPEC"
+# The sha256 of the contract the runner validated (inherited by the workers of the run): a worker parses the
+# contract once more, but does not validate again what the runner validated a moment before.
+VALIDATED_VARIABLE = "CONFORMANCE_VALIDATED_CONTRACT"
+# libyaml's parser when PyYAML was built with it: the same documents, parsed about ten times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@lru_cache(maxsize=1)
 def contract_dir() -> Path:
     """Where the shipped contract lives: inside the wheel, or the repository's openapi/."""
     package = Path(__file__).resolve().parents[1]
@@ -35,6 +42,24 @@ def default_catalog_path() -> Path:
     return contract_dir() / CATALOG_NAME
 
 
+def digest(path: Path) -> str:
+    """The sha256 of a file's content (the key under which its parsed form is cached); hashed again only when the
+    file's size or modification time changed."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""  # read_yaml names the problem
+    return _digest(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _digest(path: Path, mtime_ns: int, size: int) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 def read_yaml(path: Path, what: str) -> Any:
     """Parse a YAML file, turning every failure into a one-line SpecError."""
     try:
@@ -44,7 +69,7 @@ def read_yaml(path: Path, what: str) -> Any:
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise SpecError(f"{what} {path} cannot be read ({exc.__class__.__name__}): give a readable YAML file") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -57,6 +82,7 @@ class Contract:
 
     path: Path
     document: dict[str, Any]
+    sha256: str = ""  # of the file's content
 
     @property
     def version(self) -> str:
@@ -70,18 +96,27 @@ class Contract:
 
 
 def load_contract(path: Path | None = None) -> Contract:
-    """Read and validate an OpenAPI 3.0 contract (the run's contract when no path is given)."""
-    return _load_contract(Path(path or default_contract_path()).resolve())
+    """Read and validate an OpenAPI 3.0 contract (the run's contract when no path is given); parsed once per
+    process for each content (a changed file is read again)."""
+    resolved = Path(path or default_contract_path()).resolve()
+    return _load_contract(resolved, digest(resolved))
 
 
 @lru_cache(maxsize=8)
-def _load_contract(path: Path) -> Contract:
-    from openapi_spec_validator import validate
-    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-
+def _load_contract(path: Path, sha256: str) -> Contract:
     document = read_yaml(path, "contract")
     if not isinstance(document, dict) or "openapi" not in document:
         raise SpecError(f"contract {path} is not an OpenAPI document (no 'openapi' field): give an OpenAPI 3.0 file")
+    if not sha256 or sha256 != os.environ.get(VALIDATED_VARIABLE):
+        _validate(path, document)
+    return Contract(path=path, document=document, sha256=sha256)
+
+
+def _validate(path: Path, document: dict[str, Any]) -> None:
+    """Raise a one-line SpecError when the document is not a valid OpenAPI contract."""
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
     try:
         validate(document)
     except OpenAPIValidationError as exc:
@@ -90,4 +125,3 @@ def _load_contract(path: Path) -> Contract:
         raise SpecError(f"contract {path} is invalid at {pointer or 'the top level'}: {message}") from None
     except Exception as exc:  # the validator raises several families (ref resolution, etc.)
         raise SpecError(f"contract {path} is invalid: {str(exc).splitlines()[0]}") from None
-    return Contract(path=path, document=document)

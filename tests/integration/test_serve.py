@@ -38,7 +38,8 @@ def test_serve_generates_missing_keys_into_a_private_file_and_prints_none(tmp_pa
         assert keys_file.is_file() and (keys_file.stat().st_mode & 0o077) == 0
         exports = dict(line.removeprefix("export ").split("=", 1) for line in keys_file.read_text().splitlines())
         assert set(exports) == {"CONFORMANCE_DM_ADMIN_KEY", "CONFORMANCE_PLATFORM_ADMIN_KEY",
-                                "CONFORMANCE_OTHER_ADMIN_KEY", "CONFORMANCE_LEARNER_KEY"}
+                                "CONFORMANCE_OTHER_ADMIN_KEY", "CONFORMANCE_LEARNER_KEY",
+                                "CONFORMANCE_DEPARTMENT_ADMIN_KEY"}
         assert all(value not in banner for value in exports.values())
         answer = httpx.get(f"{url}/api/catalog/licenses/program/",
                            headers={"Authorization": f"Api-Token {exports['CONFORMANCE_DM_ADMIN_KEY']}"})

@@ -149,4 +149,4 @@ def test_roles_and_groups_lists(dm: httpx.Client, admin: httpx.Client) -> None:
     assert [g["id"] for g in dm.get("/api/core/rbac/groups/?owner=grace").json()["results"]] == [21]
     assert [g["id"] for g in dm.get("/api/core/rbac/groups/?name=data").json()["results"]] == [11]
     assert all(g["users"] == [] for g in dm.get("/api/core/rbac/groups/?include_users=false").json()["results"])
-    assert_error(dm.post("/api/core/rbac/roles/", json={}), 405)
+    assert_error(dm.put("/api/core/rbac/roles/", json={}), 405)  # roles are created (POST), never replaced

@@ -131,7 +131,7 @@ def test_unknown_paths_and_methods_are_json(api: Api, dm: httpx.Client, anon: ht
             response = client.get(path)
             assert response.status_code == 404 and response.json() == {"detail": "Not found."}
     for method, path in (("PUT", "/api/catalog/licenses/program/"), ("GET", "/api/catalog/licenses/program/create/"),
-                         ("POST", "/api/core/rbac/groups/"), ("PATCH", "/api/credentials/orgs/alpha/users/1/c"),
+                         ("DELETE", "/api/core/rbac/groups/"), ("PATCH", "/api/credentials/orgs/alpha/users/1/c"),
                          ("POST", "/conformance-probe/v1/state"), ("OPTIONS", "/api/core/rbac/policies/")):
         response = dm.request(method, path)
         assert response.status_code == 405 and response.json() == {"detail": "Method not allowed."}

@@ -106,5 +106,5 @@ def test_restart_with_a_file_database_keeps_data(tmp_path: Path) -> None:
 def test_keys_from_environment() -> None:
     keys, generated = keys_from_environment({"CONFORMANCE_DM_ADMIN_KEY": "dm", "CONFORMANCE_LEARNER_KEY": " l "})
     assert (keys.dm_admin, keys.learner) == ("dm", "l")
-    assert generated == ["platform_admin", "other_platform_admin"]
+    assert generated == ["platform_admin", "other_platform_admin", "department_admin"]
     assert keys.platform_admin and keys.platform_admin != keys.other_platform_admin

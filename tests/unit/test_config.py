@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from conformance.config import load_settings
+from conformance.config import Settings, load_settings
 from conformance.errors import UsageError
 
 
@@ -83,3 +85,75 @@ def test_the_sample_config_loads(tmp_path: Path) -> None:
                                 "CONFORMANCE_OTHER_ADMIN_KEY", "CONFORMANCE_LEARNER_KEY")}
     settings = load_settings(sample, environ=env)
     assert settings.base_url == "https://staging.example.com" and settings.fixtures.role_ids == (3,)
+
+
+FULL_CONFIG = '''
+[target]
+base_url = "https://staging.example.com"
+platform_key = "beta"
+platform_org = "beta-org"
+other_platform_key = "gamma"
+probe_url = "https://staging.example.com/probe"
+auth_scheme = "Api-Key"
+[keys]
+dm_admin = "MY_ADMIN_KEY"
+[fixtures]
+user_ids = [1, 2]
+program_keys = ["p1"]
+[run]
+profile = "full"
+read_only = true
+seed = 7
+timeout = 5
+rate_limit = 3
+time_budget = 60
+deviations = "deviations.yaml"
+spec = "other.yaml"
+'''
+
+
+def full_settings(tmp_path: Path) -> tuple[Settings, dict[str, str]]:
+    """Settings with every field away from its default, and the environment holding their key."""
+    (tmp_path / "deviations.yaml").write_text("deviations:\n  - requirement: CAT-SEAT-002\n    reason: known\n"
+                                              "    expires: 2030-01-31\n")
+    env = {"MY_ADMIN_KEY": "s3cret-admin-value"}
+    return load_settings(write(tmp_path, FULL_CONFIG), overrides={"report_dir": str(tmp_path / "out")}, environ=env), env
+
+
+def test_a_worker_receives_the_same_settings_without_any_key_value(tmp_path: Path) -> None:
+    settings, env = full_settings(tmp_path)
+    text = settings.to_json()
+    assert "s3cret-admin-value" not in text
+    assert Settings.from_json(text, environ=env) == settings
+    assert Settings.from_json(text, environ={}).keys.dm_admin is None  # the value only ever comes from the environment
+
+
+def test_a_new_settings_field_flows_to_the_workers_with_no_other_edit() -> None:
+    @dataclass(frozen=True, slots=True)
+    class WithNewField(Settings):
+        department_admin_seats: int = 0
+
+    settings = WithNewField(department_admin_seats=3, profile="smoke")
+    assert WithNewField.from_json(settings.to_json()) == settings
+
+
+def test_the_runner_hands_its_settings_to_each_worker(tmp_path: Path) -> None:
+    from conformance.pytest_plugin import settings_of
+    from conformance.run_context import RunContext
+
+    settings, env = full_settings(tmp_path)
+    node = SimpleNamespace(workerinput={})
+    RunContext(settings, started=0.0).pytest_configure_node(node)
+    worker_config = SimpleNamespace(workerinput=node.workerinput, stash=pytest.Stash(),
+                                    pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MY_ADMIN_KEY", env["MY_ADMIN_KEY"])
+        assert settings_of(worker_config) == settings  # type: ignore[arg-type]
+
+
+def test_every_setting_has_one_variable_and_one_config_key() -> None:
+    from conformance.config import _SECTIONS, ENV_OVERRIDES, SETTINGS
+
+    assert set(SETTINGS) == {f.name for f in fields(Settings)} - {"keys", "fixtures", "config_file"}
+    assert {key for section, key in ENV_OVERRIDES.values()} == set(SETTINGS)
+    assert _SECTIONS["target"] | _SECTIONS["run"] == set(SETTINGS)

@@ -13,9 +13,21 @@ from ..auth import Caller, require_platform, resolve_platform_hint
 from ..errors import ApiError, BadRequest, Forbidden, NotFound
 from ..store import ASSIGNMENT_SORT, GROUP_ASSIGNMENT_SORT, PROGRAM_ASSIGNMENT_SORT, Store
 from ..validation import Body, QueryParams, catalog_page, read_body
-from ._common import admin_request, route
+from ._common import Endpoint, admin_request, route
 
 # ---------------------------------------------------------------------------- presenters
+
+def _program_license_part(a: dict[str, Any]) -> dict[str, Any]:
+    """The fields an assignment (of a user or a group) on a program license is answered with last, in this order."""
+    return {
+        "metadata": a["metadata"],
+        "created": a["created"],
+        "modified": a["modified"],
+        "license_id": a["license_id"],
+        "license_name": a["license_name"],
+        "program_key": a["program_key"],
+    }
+
 
 def present_program_assignment(a: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -30,15 +42,7 @@ def present_program_assignment(a: dict[str, Any]) -> dict[str, Any]:
     }
     if a["redirect_to"] is not None:  # not nullable in the published schema: omitted when unset
         body["redirect_to"] = a["redirect_to"]
-    body.update({
-        "metadata": a["metadata"],
-        "created": a["created"],
-        "modified": a["modified"],
-        "license_id": a["license_id"],
-        "license_name": a["license_name"],
-        "program_key": a["program_key"],
-    })
-    return body
+    return {**body, **_program_license_part(a)}
 
 
 def present_user_assignment(a: dict[str, Any]) -> dict[str, Any]:
@@ -65,12 +69,7 @@ def present_group_assignment(a: dict[str, Any]) -> dict[str, Any]:
         "active": a["active"],
         "fulfilled": a["fulfilled"],
         "redirect_to": a["redirect_to"],
-        "metadata": a["metadata"],
-        "created": a["created"],
-        "modified": a["modified"],
-        "license_id": a["license_id"],
-        "license_name": a["license_name"],
-        "program_key": a["program_key"],
+        **_program_license_part(a),
         "program_name": a["program_name"],
         "user_count": a["user_count"],
         "assigned_count": a["assigned_count"],
@@ -209,49 +208,71 @@ def unassign(request: Request, kind: str, what: str, delete: Callable[[Store, in
     return deleted(f"{what.capitalize()} deleted.", assignment_id=assignment_id, license_id=license_id)
 
 
-# ---------------------------------------------------------------------------- program assignments
-
-def program_assignment_list(request: Request) -> JSONResponse:
+def assignment_page(request: Request, kind: str, sort_fields: dict[str, str], fetch: Callable[..., tuple[int, list[Any]]],
+                    present: Callable[[dict[str, Any]], dict[str, Any]],
+                    read_filters: Callable[[QueryParams], dict[str, Any]] = lambda q: {}) -> JSONResponse:
+    """One page of a license's assignments: `fetch(store, license id, filters=, sort=, offset=, limit=)` gives the
+    count and the rows of the filters `read_filters` takes from the query, `present` shapes each."""
     caller, store, q = admin_request(request)
     license_id = q.int("license_id", required=True)
     page, page_size = q.pagination()
-    sort = q.sort(PROGRAM_ASSIGNMENT_SORT, "id")
-    filters = {"active": q.bool("active"), "fulfilled": q.bool("fulfilled"), "user_id": q.int("user_id"),
-               "email": q.email("email")}
+    sort = q.sort(sort_fields, "id")
+    filters = read_filters(q)
     assert license_id is not None
-    license = license_scope(store, caller, "program", license_id, platform_key=q.str("platform_key"),
+    license = license_scope(store, caller, kind, license_id, platform_key=q.str("platform_key"),
                             platform_org=q.str("platform_org"), missing_status=400)
-    count, rows = store.list_program_assignments(license["id"], filters=filters, sort=sort,
-                                                 offset=(page - 1) * page_size, limit=page_size)
-    return JSONResponse(catalog_page(request, count, page, page_size, [present_program_assignment(r) for r in rows]))
+    count, rows = fetch(store, license["id"], filters=filters, sort=sort, offset=(page - 1) * page_size, limit=page_size)
+    return JSONResponse(catalog_page(request, count, page, page_size, [present(r) for r in rows]))
 
 
-@unknown_forbidden
-def program_assignment_create(request: Request) -> JSONResponse:
-    return JSONResponse(present_program_assignment(assign_one_user(request, "program")))
+# ---------------------------------------------------------------------------- a user's assignments (program or user license)
+
+def program_assignment_filters(q: QueryParams) -> dict[str, Any]:
+    return {"active": q.bool("active"), "fulfilled": q.bool("fulfilled"), "user_id": q.int("user_id"),
+            "email": q.email("email")}
 
 
-@unknown_forbidden
-def program_assignment_delete(request: Request) -> JSONResponse:
-    return unassign(request, "program", "assignment",
-                    lambda store, license_id, assignment_id, q: store.delete_program_assignment(license_id, assignment_id),
-                    ignored=lambda q: (q.bool("active"), q.bool("fulfilled"), q.int("user_id"), q.email("email")))
+# the store's list and unassign methods and the presenter of a user's assignments, per kind of license
+USER_ASSIGNMENTS = {"program": ("list_program_assignments", "delete_program_assignment", present_program_assignment),
+                    "user": ("list_user_assignments", "delete_user_assignment", present_user_assignment)}
+
+
+def user_assignment_handlers(kind: str, sort_fields: dict[str, str],
+                             read_filters: Callable[[QueryParams], dict[str, Any]] = lambda q: {}) -> list[Endpoint]:
+    """The list, create and delete handlers of the users' assignments on a program or user license (`kind`); the
+    delete checks the list's filters too."""
+    list_method, delete_method, present = USER_ASSIGNMENTS[kind]
+
+    def assignment_list(request: Request) -> JSONResponse:
+        return assignment_page(request, kind, sort_fields, getattr(Store, list_method), present, read_filters)
+
+    def assignment_create(request: Request) -> JSONResponse:
+        return JSONResponse(present(assign_one_user(request, kind)))
+
+    def assignment_delete(request: Request) -> JSONResponse:
+        return unassign(request, kind, "assignment",
+                        lambda store, license_id, assignment_id, q: getattr(store, delete_method)(license_id, assignment_id),
+                        ignored=read_filters)
+
+    handlers = [assignment_list, unknown_forbidden(assignment_create), unknown_forbidden(assignment_delete)]
+    for handler in handlers:
+        handler.__name__ = f"{kind}_{handler.__name__}"
+    return handlers
+
+
+program_assignment_list, program_assignment_create, program_assignment_delete = user_assignment_handlers(
+    "program", PROGRAM_ASSIGNMENT_SORT, program_assignment_filters)
 
 
 # ---------------------------------------------------------------------------- group assignments
 
+def group_assignment_filters(q: QueryParams) -> dict[str, Any]:
+    return {"active": q.bool("active"), "fulfilled": q.bool("fulfilled"), "group_id": q.int("group_id")}
+
+
 def group_assignment_list(request: Request) -> JSONResponse:
-    caller, store, q = admin_request(request)
-    license_id = q.int("license_id", required=True)
-    page, page_size = q.pagination()
-    sort = q.sort(GROUP_ASSIGNMENT_SORT, "id")
-    filters = {"active": q.bool("active"), "fulfilled": q.bool("fulfilled"), "group_id": q.int("group_id")}
-    assert license_id is not None
-    license = license_scope(store, caller, "program", license_id, platform_key=q.str("platform_key"),
-                            platform_org=q.str("platform_org"), missing_status=400)
-    count, rows = store.list_group_assignments(license["id"], filters=filters, sort=sort,
-                                               offset=(page - 1) * page_size, limit=page_size)
-    return JSONResponse(catalog_page(request, count, page, page_size, [present_group_assignment(r) for r in rows]))
+    return assignment_page(request, "program", GROUP_ASSIGNMENT_SORT, Store.list_group_assignments,
+                           present_group_assignment, group_assignment_filters)
 
 
 @unknown_forbidden
@@ -277,34 +298,12 @@ def group_assignment_delete(request: Request) -> JSONResponse:
         return store.delete_group_assignment(license_id, assignment_id, remove_user_assignments)
 
     return unassign(request, "program", "group assignment", delete,
-                    ignored=lambda q: (q.bool("remove_user_assignments", default=True), q.bool("active"),
-                                       q.bool("fulfilled"), q.int("group_id")))
+                    ignored=lambda q: (q.bool("remove_user_assignments", default=True), group_assignment_filters(q)))
 
 
 # ---------------------------------------------------------------------------- user license assignments
 
-def user_assignment_list(request: Request) -> JSONResponse:
-    caller, store, q = admin_request(request)
-    license_id = q.int("license_id", required=True)
-    page, page_size = q.pagination()
-    sort = q.sort(ASSIGNMENT_SORT, "id")
-    assert license_id is not None
-    license = license_scope(store, caller, "user", license_id, platform_key=q.str("platform_key"),
-                            platform_org=q.str("platform_org"), missing_status=400)
-    count, rows = store.list_user_assignments(license["id"], sort=sort, offset=(page - 1) * page_size,
-                                              limit=page_size)
-    return JSONResponse(catalog_page(request, count, page, page_size, [present_user_assignment(r) for r in rows]))
-
-
-@unknown_forbidden
-def user_assignment_create(request: Request) -> JSONResponse:
-    return JSONResponse(present_user_assignment(assign_one_user(request, "user")))
-
-
-@unknown_forbidden
-def user_assignment_delete(request: Request) -> JSONResponse:
-    return unassign(request, "user", "assignment",
-                    lambda store, license_id, assignment_id, q: store.delete_user_assignment(license_id, assignment_id))
+user_assignment_list, user_assignment_create, user_assignment_delete = user_assignment_handlers("user", ASSIGNMENT_SORT)
 
 
 routes = [

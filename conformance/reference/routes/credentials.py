@@ -126,13 +126,17 @@ def credential_list(request: Request) -> JSONResponse:
     }))
 
 
-def credential_create(request: Request) -> JSONResponse:
+def _credential_write(request: Request, *, creating: bool) -> tuple[Store, dict[str, Any], Readings, dict[str, Any]]:
+    """The store, the org's platform, the readings and the credential fields the body of a create or update sends."""
     q = QueryParams(request)
     platform = _org_platform(request, q)
     body = read_body(request)
     readings = readings_of(request)
-    fields = _credential_fields(body, readings, creating=True)
-    store: Store = request.app.state.store
+    return request.app.state.store, platform, readings, _credential_fields(body, readings, creating=creating)
+
+
+def credential_create(request: Request) -> JSONResponse:
+    store, platform, readings, fields = _credential_write(request, creating=True)
     credential = store.create_credential(platform["id"], fields, lambda credential_id: url_for(request, credential_id))
     return answer(request, "Created", shown(readings, credential), 201 if readings.on("bare-shapes") else 200)
 
@@ -165,13 +169,8 @@ def credential_retrieve(request: Request) -> JSONResponse:
 
 
 def credential_update(request: Request) -> JSONResponse:
-    q = QueryParams(request)
-    platform = _org_platform(request, q)
-    body = read_body(request)
-    readings = readings_of(request)
-    fields = _credential_fields(body, readings, creating=False)
+    store, platform, readings, fields = _credential_write(request, creating=False)
     fields.pop("credential_id", None)  # the entity is named by the path; its id never changes
-    store: Store = request.app.state.store
     if readings.on("credential-put-replaces") and store.get_credential(platform["id"], request.path_params["entity_id"]):
         fields = replacing(request, fields)
     credential = store.update_credential(platform["id"], request.path_params["entity_id"], fields)

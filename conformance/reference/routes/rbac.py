@@ -1,4 +1,4 @@
-"""RBAC policies (CRUD), roles and groups (lists). DRF-style pages ``count, next, previous, results``.
+"""RBAC policies (CRUD), roles and groups (lists and create). DRF-style pages ``count, next, previous, results``.
 
 Internal policies are invisible: absent from lists, 404 to retrieve / PUT / PATCH / DELETE for
 every caller. A platform admin sees only its own platform's objects: another platform's policy is
@@ -15,11 +15,16 @@ from starlette.responses import JSONResponse, Response
 
 from ..auth import Caller, authenticate, require_admin, resolve_platform_hint
 from ..errors import BadRequest, Forbidden, NotFound
+from ..readings import SWITCH_NAMES
 from ..store import Store
 from ..validation import INT_MAX, Body, QueryParams, drf_page, page_window, read_body
 from ._common import admin_request, route
 
 MEMBERSHIP_FIELDS = ("users_to_add", "users_to_remove", "groups_to_add", "groups_to_remove")
+NAME_MAX = 255  # the published maxLength of a role name and of a group's unique_id and name
+# the reading that refuses a read-only is_internal sent on a role or group create (400) instead of ignoring it; a
+# switch of readings.py once it is registered there
+INTERNAL_FLAG_REFUSED = "internal-flag-refused"
 
 
 def present_platform(store: Store, platform_id: int) -> dict[str, Any]:
@@ -152,6 +157,26 @@ def _membership_kwargs(m: dict[str, list[int]]) -> dict[str, list[int]]:
 
 # ---------------------------------------------------------------------------- policies
 
+def _policy_request(request: Request, *, query_checked: bool = False) -> tuple[Store, dict[str, Any]]:
+    """The store and the policy the path names, for an admin caller (401/403 first); with `query_checked` a
+    malformed query string is refused (400) before the policy is looked up."""
+    caller = authenticate(request)
+    require_admin(caller)
+    if query_checked:
+        QueryParams(request)
+    return request.app.state.store, _policy_for(request, caller)
+
+
+def _policy_updated(store: Store, policy: dict[str, Any], body: Body, platform_key: str | None,
+                    changes: dict[str, Any]) -> JSONResponse:
+    """The answer to a policy update: `changes` and the membership the body names, applied once the platform
+    the body names is the policy's."""
+    membership = _membership(body)
+    _same_platform(store, policy, platform_key)
+    updated = store.update_policy(policy["id"], changes, **_membership_kwargs(membership))
+    return JSONResponse(present_policy(store, updated))
+
+
 def policy_list(request: Request) -> JSONResponse:
     caller, store, q = admin_request(request)
     page, page_size = q.pagination()
@@ -186,38 +211,25 @@ def policy_create(request: Request) -> JSONResponse:
 
 
 def policy_retrieve(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    QueryParams(request)
-    policy = _policy_for(request, caller)
+    store, policy = _policy_request(request, query_checked=True)
     return JSONResponse(present_policy(store, policy))
 
 
 def policy_update(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    policy = _policy_for(request, caller)
+    store, policy = _policy_request(request)
     body = read_body(request)
     resources = body.str_list("resources", required=True)
     role_id = body.int("role_id", required=True)
     platform_key = body.str("platform_key", required=True)
     name = _name(store, body)
-    membership = _membership(body)
-    _same_platform(store, policy, platform_key)
     changes = {"name": name, "resources": resources, "role_id": role_id}  # name None: a new UUID4
     if name is None and store.readings.on("put-keeps-name"):
         del changes["name"]
-    updated = store.update_policy(policy["id"], changes, **_membership_kwargs(membership))
-    return JSONResponse(present_policy(store, updated))
+    return _policy_updated(store, policy, body, platform_key, changes)
 
 
 def policy_partial_update(request: Request) -> JSONResponse:
-    caller = authenticate(request)
-    require_admin(caller)
-    store: Store = request.app.state.store
-    policy = _policy_for(request, caller)
+    store, policy = _policy_request(request)
     body = read_body(request, required=False)
     changes: dict[str, Any] = {}
     if body.has("name"):
@@ -226,11 +238,7 @@ def policy_partial_update(request: Request) -> JSONResponse:
         changes["resources"] = body.str_list("resources")
     if body.has("role_id"):
         changes["role_id"] = body.int("role_id")
-    platform_key = body.str("platform_key")
-    membership = _membership(body)
-    _same_platform(store, policy, platform_key)
-    updated = store.update_policy(policy["id"], changes, **_membership_kwargs(membership))
-    return JSONResponse(present_policy(store, updated))
+    return _policy_updated(store, policy, body, body.str("platform_key"), changes)
 
 
 def policy_delete(request: Request) -> Response:
@@ -271,10 +279,66 @@ def group_list(request: Request) -> JSONResponse:
     return JSONResponse(drf_page(request, count, page, page_size, results))
 
 
+def _refuse_internal_flag(store: Store, body: Body) -> None:
+    """is_internal is read-only: ignored (Django REST framework's rule), or 400 under internal-flag-refused."""
+    if body.has("is_internal") and INTERNAL_FLAG_REFUSED in SWITCH_NAMES and store.readings.on(INTERNAL_FLAG_REFUSED):
+        raise BadRequest("Field 'is_internal' is read-only.")
+
+
+def _role_fields(store: Store, body: Body) -> dict[str, Any]:
+    """name (required, at most 255 characters), actions and data_actions (lists of strings, default empty)."""
+    return {"name": body.str("name", required=True, max_length=NAME_MAX,
+                             allow_empty=store.readings.on("blank-names-accepted")),
+            "actions": body.str_list("actions", default=[]),
+            "data_actions": body.str_list("data_actions", default=[])}
+
+
+def _group_fields(store: Store, body: Body) -> dict[str, Any]:
+    """unique_id (required), the optional name (both at most 255 characters) and description."""
+    return {"unique_id": body.str("unique_id", required=True, max_length=NAME_MAX,
+                                  allow_empty=store.readings.on("blank-names-accepted")),
+            "name": body.str("name", max_length=NAME_MAX, allow_empty=True, default=""),
+            "description": body.str("description", allow_empty=True, default="")}
+
+
+def _platform_to_create_on(store: Store, caller: Caller, body: Body) -> dict[str, Any]:
+    """The platform named by the required platform_key, which the caller administers (403 otherwise)."""
+    platform = resolve_platform_hint(store, caller, platform_key=body.str("platform_key", required=True))
+    assert platform is not None
+    return platform
+
+
+def _create_request(request: Request) -> tuple[Caller, Store, Body]:
+    """The caller (an admin, or 401/403), the store and the JSON body of a role or group create."""
+    caller = authenticate(request)
+    require_admin(caller)
+    return caller, request.app.state.store, read_body(request)
+
+
+def role_create(request: Request) -> JSONResponse:
+    caller, store, body = _create_request(request)
+    fields = _role_fields(store, body)
+    _refuse_internal_flag(store, body)
+    platform = _platform_to_create_on(store, caller, body)
+    role = store.create_role(platform["id"], **fields)
+    return JSONResponse(present_role(store, role), status_code=201)
+
+
+def group_create(request: Request) -> JSONResponse:
+    caller, store, body = _create_request(request)
+    fields = _group_fields(store, body)
+    users_add = body.int_list("users_to_add", default=[])
+    users_remove = body.int_list("users_to_remove", default=[])
+    _refuse_internal_flag(store, body)
+    platform = _platform_to_create_on(store, caller, body)
+    group = store.create_group(platform["id"], fields, caller.user_id, users_add, users_remove)
+    return JSONResponse(present_group(store, group), status_code=201)
+
+
 routes = [
     route("/api/core/rbac/policies/", get=policy_list, post=policy_create),
     route("/api/core/rbac/policies/{id}/", get=policy_retrieve, put=policy_update, patch=policy_partial_update,
           delete=policy_delete),
-    route("/api/core/rbac/roles/", get=role_list),
-    route("/api/core/rbac/groups/", get=group_list),
+    route("/api/core/rbac/roles/", get=role_list, post=role_create),
+    route("/api/core/rbac/groups/", get=group_list, post=group_create),
 ]

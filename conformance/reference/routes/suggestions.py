@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -15,12 +16,11 @@ from ..validation import Body, catalog_page, read_body
 from ._common import admin_request, route
 
 
-def present_suggestion(s: dict[str, Any]) -> dict[str, Any]:
+def _present(s: dict[str, Any], recipient: dict[str, Any], tail: dict[str, Any]) -> dict[str, Any]:
+    """A suggestion's body: its id, whom it suggests to (`recipient`), the fields every suggestion has, `tail`."""
     return {
         "id": s["id"],
-        "user_id": s["user_id"],
-        "username": s["username"],
-        "name": s["user_name"],
+        **recipient,
         "platform_key": s["platform_key"],
         "accepted": s["accepted"],
         "visible": s["visible"],
@@ -29,24 +29,16 @@ def present_suggestion(s: dict[str, Any]) -> dict[str, Any]:
         "metadata": s["metadata"],
         "program_key": s["program_key"],
         "program_name": s["program_name"],
+        **tail,
     }
+
+
+def present_suggestion(s: dict[str, Any]) -> dict[str, Any]:
+    return _present(s, {"user_id": s["user_id"], "username": s["username"], "name": s["user_name"]}, {})
 
 
 def present_group_suggestion(s: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": s["id"],
-        "group_id": s["group_id"],
-        "group_name": s["group_name"],
-        "platform_key": s["platform_key"],
-        "accepted": s["accepted"],
-        "visible": s["visible"],
-        "created": s["created"],
-        "modified": s["modified"],
-        "metadata": s["metadata"],
-        "program_key": s["program_key"],
-        "program_name": s["program_name"],
-        "user_count": s["user_count"],
-    }
+    return _present(s, {"group_id": s["group_id"], "group_name": s["group_name"]}, {"user_count": s["user_count"]})
 
 
 def _pick(label: str, from_body: str | None, from_query: str | None) -> str | None:
@@ -68,6 +60,32 @@ def _program(store: Store, platform: dict[str, Any], program_key: str) -> dict[s
     if program is None:
         raise BadRequest(f"No program '{program_key}' on platform '{platform['key']}'.")
     return program
+
+
+@dataclass
+class SuggestionWrite:
+    """A suggestion create: its caller, store and body, the platform hints (of the body, else the query), the program."""
+
+    caller: Caller
+    store: Store
+    body: Body
+    platform_key: str | None
+    platform_org: str | None
+    program_key: str
+
+    @classmethod
+    def read(cls, request: Request) -> SuggestionWrite:
+        caller, store, q = admin_request(request)
+        body = read_body(request)
+        return cls(caller, store, body, _pick("platform_key", body.str("platform_key"), q.str("platform_key")),
+                   _pick("platform_org", body.str("platform_org"), q.str("platform_org")),
+                   body.str("program_key", required=True) or "")
+
+    def platform(self) -> dict[str, Any]:
+        """The platform the hints name (400 without one), once the program is known to be one of its programs."""
+        platform = required_platform(self.store, self.caller, self.platform_key, self.platform_org)
+        _program(self.store, platform, self.program_key)
+        return platform
 
 
 def foreign_suggestion(store: Store, detail: str) -> ApiError:
@@ -105,11 +123,8 @@ def suggestion_list(request: Request) -> JSONResponse:
 
 
 def suggestion_create(request: Request) -> JSONResponse:
-    caller, store, q = admin_request(request)
-    body = read_body(request)
-    platform_key = _pick("platform_key", body.str("platform_key"), q.str("platform_key"))
-    platform_org = _pick("platform_org", body.str("platform_org"), q.str("platform_org"))
-    program_key = body.str("program_key", required=True)
+    write = SuggestionWrite.read(request)
+    store, body = write.store, write.body
     raw_user_id = body.raw("user_id")
     username = body.str("username")
     email = body.email("email")
@@ -123,8 +138,7 @@ def suggestion_create(request: Request) -> JSONResponse:
             raise BadRequest("Field 'user_id' must be an integer (or a string of digits).")
     elif username is None and email is None:
         raise BadRequest("Field 'user_id' is required.")
-    platform = required_platform(store, caller, platform_key, platform_org)
-    _program(store, platform, program_key)
+    platform = write.platform()
     user = None
     for label, value, lookup in (("user_id", user_id, store.get_user), ("username", username, store.find_user_by_username),
                                  ("email", email, store.find_user_by_email)):
@@ -137,7 +151,7 @@ def suggestion_create(request: Request) -> JSONResponse:
             raise BadRequest("user_id, username and email name different users.")
         user = found
     assert user is not None
-    suggestion = store.upsert_program_suggestion(platform["id"], program_key, user["id"], fields)
+    suggestion = store.upsert_program_suggestion(platform["id"], write.program_key, user["id"], fields)
     return JSONResponse(present_suggestion(suggestion))
 
 
@@ -186,11 +200,8 @@ def group_suggestion_list(request: Request) -> JSONResponse:
 
 
 def group_suggestion_create(request: Request) -> JSONResponse:
-    caller, store, q = admin_request(request)
-    body = read_body(request)
-    platform_key = _pick("platform_key", body.str("platform_key"), q.str("platform_key"))
-    platform_org = _pick("platform_org", body.str("platform_org"), q.str("platform_org"))
-    program_key = body.str("program_key", required=True)
+    write = SuggestionWrite.read(request)
+    store, body = write.store, write.body
     raw_group_id = body.raw("group_id")
     if raw_group_id is None:
         raise BadRequest("Field 'group_id' is required.")
@@ -199,12 +210,11 @@ def group_suggestion_create(request: Request) -> JSONResponse:
         raise BadRequest("Field 'group_id' must be an integer.")
     fields = _suggestion_flags(body)
     body.bool("department_mode")
-    platform = required_platform(store, caller, platform_key, platform_org)
-    _program(store, platform, program_key)
+    platform = write.platform()
     group = store.get_group(group_id)
     if group is None or group["platform_id"] != platform["id"] or store.is_hidden_group(group):
         raise BadRequest(f"No group {group_id} on platform '{platform['key']}'.")
-    suggestion = store.upsert_group_suggestion(platform["id"], program_key, group_id, fields)
+    suggestion = store.upsert_group_suggestion(platform["id"], write.program_key, group_id, fields)
     return JSONResponse(present_group_suggestion(suggestion))
 
 

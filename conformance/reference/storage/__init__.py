@@ -1,0 +1,1 @@
+"""The reference store's parts, one module per resource; :class:`conformance.reference.store.Store` composes them."""
