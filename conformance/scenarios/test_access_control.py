@@ -35,10 +35,17 @@ GROUPS = "/api/core/rbac/groups/"
 # ---------------------------------------------------------------------------- every operation, every caller
 
 
+# Each license the DM admin creates is one more row for good (licenses cannot be deleted): the create scenarios
+# (test_program_licenses, test_user_licenses) are the evidence that the DM admin is served there.
+SERVED_ELSEWHERE = {"dm_admin": ("POST /api/catalog/licenses/program/create/", "POST /api/catalog/licenses/user/create/")}
+
+
 def _params(*callers: str) -> list[Any]:
     """One case per operation, naming the requirements of what `callers` may or may not do there."""
     params = []
     for op in OPERATIONS:
+        if any(op in SERVED_ELSEWHERE.get(caller, ()) for caller in callers):
+            continue
         ids: list[str] = []
         for caller in callers:
             rule = refusal(caller, op)

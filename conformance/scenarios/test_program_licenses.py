@@ -105,7 +105,7 @@ def _only_create_record(probe: Probe, license_id: Any, transaction: str | None) 
 
 @pytest.mark.smoke
 @pytest.mark.requirement("CAT-LICCRE-001", "CAT-LICCRE-002", "CAT-LICCRE-013", "CAT-LICCRE-014", "CAT-LICCRE-015",
-                         "CAT-LICLIST-001", "CAT-LICLIST-016")
+                         "CAT-LICLIST-001", "CAT-LICLIST-016", "CAT-ACL-001")
 def test_created_program_license_carries_the_values_sent(admin: ApiClient, objects: Objects, settings: Settings,
                                                          request: pytest.FixtureRequest, run_id: str) -> None:
     """One create with every value set and a transaction_id, naming the platform by platform_id (the documents
@@ -140,6 +140,8 @@ def test_created_program_license_carries_the_values_sent(admin: ApiClient, objec
     with check("CAT-LICCRE-001") as listed_once:
         needs(made)
         listed = the_license(admin, settings, license_)
+    with check("CAT-ACL-001"):  # the DM admin is served (the access-control matrix leaves this create to this test)
+        expect_status(created, *CREATED, why="the DM admin may create program licenses")
     with check("CAT-LICLIST-001"):
         page = expect_status(admin.get(PROGRAM_LICENSES, params={"platform_key": settings.platform_key}), 200,
                              why="the DM admin lists program licenses").json()

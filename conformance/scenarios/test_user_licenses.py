@@ -84,7 +84,8 @@ def _expect_only(admin: ApiClient, license_: dict[str, Any], params: dict[str, A
 
 @pytest.mark.smoke
 @pytest.mark.requirement("CAT-ULIC-001", "CAT-ULIC-003", "CAT-ULIC-004", "CAT-ULIC-005", "CAT-ULIC-006",
-                         "CAT-ULIC-007", "CAT-ULIC-008", "CAT-ULIC-009", "CAT-ULIC-011", "CAT-ULIC-013", "CAT-ULIC-016")
+                         "CAT-ULIC-007", "CAT-ULIC-008", "CAT-ULIC-009", "CAT-ULIC-011", "CAT-ULIC-013", "CAT-ULIC-016",
+                         "CAT-ACL-003")
 def test_user_license_create_then_every_filter_narrows_the_list(admin: ApiClient, objects: Objects,
                                                                 settings: Settings,
                                                                 request: pytest.FixtureRequest) -> None:
@@ -101,6 +102,8 @@ def test_user_license_create_then_every_filter_narrows_the_list(admin: ApiClient
         amber = expect_status(answer, *CREATED, why="the DM admin creates a user license").json()
         assert isinstance(amber, dict) and isinstance(amber.get("id"), int), \
             f"the created user license has no integer id: {amber!r}"
+    with check("CAT-ACL-003"):  # the DM admin is served (the access-control matrix leaves this create to this test)
+        expect_status(answer, *CREATED, why="the DM admin may create user licenses")
     with check("CAT-ULIC-016"):  # SHOULD: one record, change_type "create" when none is sent, the transaction_id
         needs(made)
         _expect_one_create_record(probe_of(request), tracked, amber, ("create", transaction))
