@@ -10,7 +10,9 @@ from conformance.checks import setup, setup_refused
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios.support import RBAC_POLICIES, expect_status, need, rbac_policy, walk_pages
+from conformance.scenarios.answers import expect_status, walk_pages
+from conformance.scenarios.paths import RBAC_POLICIES, rbac_policy
+from conformance.verdicts import need
 
 WRITE_ONLY = ("role_id", "platform_key", "users_to_add", "users_to_remove", "groups_to_add", "groups_to_remove")
 GROUPS = "/api/core/rbac/groups/"

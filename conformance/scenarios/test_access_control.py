@@ -15,7 +15,8 @@ from conformance.checks import check, setup
 from conformance.client.objects import GROUP_SUGGESTIONS, RBAC_POLICIES, SUGGESTIONS, Objects, credentials_path
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Settings
-from conformance.scenarios._requests import (
+from conformance.scenarios.answers import expect_status, walk_pages
+from conformance.scenarios.operation_requests import (
     FILTERED,
     HIDDEN,
     OPERATIONS,
@@ -26,7 +27,7 @@ from conformance.scenarios._requests import (
     refusal,
     served,
 )
-from conformance.scenarios.support import PROGRAM_ASSIGNMENTS, expect_status, walk_pages
+from conformance.scenarios.paths import PROGRAM_ASSIGNMENTS
 from conformance.verdicts import not_verified
 
 ROLES = "/api/core/rbac/roles/"

@@ -13,7 +13,8 @@ from conformance.checks import check, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient
 from conformance.config import Settings
-from conformance.scenarios._requests import (
+from conformance.scenarios.answers import expect_status
+from conformance.scenarios.operation_requests import (
     OPERATIONS,
     RBAC_OPS,
     Prepared,
@@ -21,7 +22,6 @@ from conformance.scenarios._requests import (
     is_write,
     operation_id,
 )
-from conformance.scenarios.support import expect_status
 from conformance.verdicts import not_verified
 
 

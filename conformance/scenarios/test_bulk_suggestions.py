@@ -14,17 +14,9 @@ from conformance.checks import check, needs
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._sugcred_helpers import (
-    BULK_SUGGESTIONS,
-    SUGGESTIONS,
-    UNKNOWN_ID,
-    every,
-    expect_refused,
-    fresh_user_pairs,
-    remember,
-    suggestions_for,
-)
-from conformance.scenarios.support import expect_status
+from conformance.scenarios.answers import every, expect_refused, expect_status
+from conformance.scenarios.paths import BULK_SUGGESTIONS, SUGGESTIONS
+from conformance.scenarios.suggestions import UNKNOWN_ID, fresh_user_pairs, remember, suggestions_for
 
 
 def _listed(admin: ApiClient, platform: str) -> list[dict[str, Any]]:

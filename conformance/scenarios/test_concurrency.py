@@ -10,8 +10,8 @@ import pytest
 from conformance.client.objects import Objects
 from conformance.client.session import Exchange
 from conformance.config import Fixtures
-from conformance.scenarios._licenses import CREATED, assignments, check_usage, new_program_license
-from conformance.scenarios.support import need
+from conformance.scenarios.licenses import CREATED, assignments, check_usage, new_program_license
+from conformance.verdicts import need
 
 
 @pytest.mark.requirement("CAT-SEAT-006")

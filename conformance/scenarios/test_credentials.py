@@ -16,9 +16,9 @@ from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects, credential_of, credentials_path
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._sugcred_helpers import expect_refused, remember
-from conformance.scenarios.support import expect_status, need
-from conformance.verdicts import not_verified
+from conformance.scenarios.answers import expect_refused, expect_status
+from conformance.scenarios.suggestions import remember
+from conformance.verdicts import need, not_verified
 
 
 def _user(fixtures: Fixtures) -> Any:

@@ -19,7 +19,7 @@ from conformance.checks import check
 from conformance.client.objects import GROUP_SUGGESTIONS, SUGGESTIONS
 from conformance.client.session import ApiClient, Session
 from conformance.config import Settings
-from conformance.scenarios.support import expect_status
+from conformance.scenarios.answers import expect_status
 from conformance.verdicts import not_verified
 
 LISTS = (SUGGESTIONS, GROUP_SUGGESTIONS)

@@ -15,13 +15,12 @@ from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._licenses import (
-    GROUP_ASSIGNMENTS,
+from conformance.scenarios.answers import expect_ok, expect_status
+from conformance.scenarios.licenses import (
     NO_SUCH_ID,
     UNKNOWN_IN_BODY,
     UNKNOWN_OBJECT,
     assignments,
-    expect_ok,
     group_assignments,
     group_members,
     ids,
@@ -29,8 +28,8 @@ from conformance.scenarios._licenses import (
     new_program_license,
     the_license,
 )
-from conformance.scenarios.support import expect_status, need
-from conformance.verdicts import not_verified
+from conformance.scenarios.paths import GROUP_ASSIGNMENTS
+from conformance.verdicts import need, not_verified
 
 
 def _post(objects: Objects, license_id: int | None, body: dict[str, Any]) -> Exchange:

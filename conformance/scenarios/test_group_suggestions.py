@@ -14,22 +14,19 @@ from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._sugcred_helpers import (
-    GROUP_SUGGESTIONS,
-    RBAC_GROUPS,
-    UNKNOWN_ID,
+from conformance.scenarios.answers import (
     every,
     expect_refused,
+    expect_status,
     first_items,
     first_page,
-    fresh_pairs,
     ids_of,
     strictly,
-    suggest,
-    suggestion_of,
+    walk_pages,
 )
-from conformance.scenarios.support import expect_status, need, walk_pages
-from conformance.verdicts import not_verified
+from conformance.scenarios.paths import GROUP_SUGGESTIONS, RBAC_GROUPS
+from conformance.scenarios.suggestions import UNKNOWN_ID, fresh_pairs, suggest, suggestion_of
+from conformance.verdicts import need, not_verified
 
 PAGED_WALK = 20  # how many one-item pages the page walk compares (bounded on targets with many suggestions)
 

@@ -10,8 +10,8 @@ from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient
-from conformance.scenarios._licenses import CREATED, new_program_license
-from conformance.scenarios.support import PROGRAM_LICENSE_UPDATE
+from conformance.scenarios.licenses import CREATED, new_program_license
+from conformance.scenarios.paths import PROGRAM_LICENSE_UPDATE
 
 
 def _new_records(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,8 +8,8 @@ import pytest
 
 from conformance.client.objects import Objects
 from conformance.client.session import Exchange
-from conformance.scenarios._requests import Requests
-from conformance.scenarios.support import expect_status
+from conformance.scenarios.answers import expect_status
+from conformance.scenarios.operation_requests import Requests
 from conformance.spec.catalog import load_catalog
 from conformance.spec.loader import load_contract
 from conformance.verdicts import not_verified

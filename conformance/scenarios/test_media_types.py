@@ -24,7 +24,7 @@ import pytest
 from conformance.checks import check, setup
 from conformance.client.objects import Objects, credential_of
 from conformance.client.session import ApiClient, Exchange
-from conformance.scenarios._requests import OPERATIONS, Prepared, Requests, operation_id
+from conformance.scenarios.operation_requests import OPERATIONS, Prepared, Requests, operation_id
 from conformance.spec.loader import load_contract
 from conformance.verdicts import not_verified
 

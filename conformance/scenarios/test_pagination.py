@@ -22,9 +22,9 @@ from conformance.client.objects import (
 )
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Settings
-from conformance.scenarios._sugcred_helpers import fresh_pairs
-from conformance.scenarios.support import expect_status, need, walk_pages
-from conformance.verdicts import not_verified
+from conformance.scenarios.answers import expect_status, walk_pages
+from conformance.scenarios.suggestions import fresh_pairs
+from conformance.verdicts import need, not_verified
 
 ROLES = "/api/core/rbac/roles/"
 GROUPS = "/api/core/rbac/groups/"

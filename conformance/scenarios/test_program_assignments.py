@@ -11,21 +11,21 @@ from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._licenses import (
+from conformance.scenarios.answers import expect_ok, expect_status, walk_pages
+from conformance.scenarios.licenses import (
     CREATED,
     NO_SUCH_ID,
     UNKNOWN_IN_BODY,
     UNKNOWN_OBJECT,
     assign_raw,
     assignments,
-    expect_ok,
     ids,
     new_assignment,
     new_program_license,
     unassign,
 )
-from conformance.scenarios.support import PROGRAM_ASSIGNMENTS, expect_status, need, walk_pages
-from conformance.verdicts import not_verified
+from conformance.scenarios.paths import PROGRAM_ASSIGNMENTS
+from conformance.verdicts import need, not_verified
 
 
 def _users(items: list[dict[str, Any]]) -> list[Any]:

@@ -12,14 +12,14 @@ from conformance.client.objects import CreationFailed, Objects
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._licenses import (
+from conformance.scenarios.answers import expect_ok, expect_status, first_page, walk_pages
+from conformance.scenarios.licenses import (
     CREATED,
     NO_SUCH_ID,
     UNKNOWN_IN_BODY,
     UNKNOWN_OBJECT,
     assignments,
     create_license_raw,
-    expect_ok,
     ids,
     instant,
     license_body,
@@ -29,15 +29,8 @@ from conformance.scenarios._licenses import (
     probe_of,
     the_license,
 )
-from conformance.scenarios._sugcred_helpers import first_page
-from conformance.scenarios.support import (
-    PROGRAM_LICENSE_UPDATE,
-    PROGRAM_LICENSES,
-    expect_status,
-    need,
-    walk_pages,
-)
-from conformance.verdicts import not_verified
+from conformance.scenarios.paths import PROGRAM_LICENSE_UPDATE, PROGRAM_LICENSES
+from conformance.verdicts import need, not_verified
 
 
 def _iso(moment: datetime) -> str:

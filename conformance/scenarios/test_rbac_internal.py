@@ -13,7 +13,9 @@ import pytest
 from conformance.checks import check
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios.support import RBAC_POLICIES, expect_status, need, rbac_policy, walk_pages
+from conformance.scenarios.answers import expect_status, walk_pages
+from conformance.scenarios.paths import RBAC_POLICIES, rbac_policy
+from conformance.verdicts import need
 
 HIDDEN = (404, 403)  # 404 reads "not found"; 403 reads "cannot be viewed or modified by tenants" (see the catalog)
 

@@ -14,6 +14,8 @@ from conformance.checks import check, needs
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
+from conformance.scenarios.answers import expect_status, walk_pages
+from conformance.scenarios.paths import RBAC_POLICIES, rbac_policy
 from conformance.scenarios.policies import (
     GROUPS,
     ROLES,
@@ -32,8 +34,7 @@ from conformance.scenarios.policies import (
     user_ids,
     write_only_echoed,
 )
-from conformance.scenarios.support import RBAC_POLICIES, expect_status, need, rbac_policy, walk_pages
-from conformance.verdicts import not_verified
+from conformance.verdicts import need, not_verified
 
 # ---------------------------------------------------------------------------- create, retrieve, replace, patch, delete
 

@@ -10,9 +10,10 @@ from conformance.checks import check
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
+from conformance.scenarios.answers import expect_status, walk_pages
+from conformance.scenarios.paths import RBAC_POLICIES
 from conformance.scenarios.policies import GROUPS, group_ids, made, post, resources, user_ids, write_only_echoed
-from conformance.scenarios.support import RBAC_POLICIES, expect_status, need, walk_pages
-from conformance.verdicts import not_verified
+from conformance.verdicts import need, not_verified
 
 
 def listed(admin: ApiClient, **params: Any) -> dict[Any, dict[str, Any]]:

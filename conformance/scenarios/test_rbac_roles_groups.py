@@ -9,8 +9,8 @@ import pytest
 from conformance.checks import check
 from conformance.client.session import ApiClient
 from conformance.config import Fixtures, Settings
-from conformance.scenarios.support import expect_status, need, walk_pages
-from conformance.verdicts import not_verified
+from conformance.scenarios.answers import expect_status, walk_pages
+from conformance.verdicts import need, not_verified
 
 ROLES = "/api/core/rbac/roles/"
 GROUPS = "/api/core/rbac/groups/"

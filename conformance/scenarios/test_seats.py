@@ -9,10 +9,9 @@ import pytest
 from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.config import Fixtures
-from conformance.scenarios._licenses import (
+from conformance.scenarios.answers import expect_client_error, expect_status, walk_pages
+from conformance.scenarios.licenses import (
     CREATED,
-    GROUP_ASSIGNMENTS,
-    USER_ASSIGNMENTS,
     assignments,
     check_usage,
     group_members,
@@ -22,16 +21,14 @@ from conformance.scenarios._licenses import (
     prepared,
     the_license,
 )
-from conformance.scenarios.support import (
+from conformance.scenarios.paths import (
+    GROUP_ASSIGNMENTS,
     PROGRAM_ASSIGNMENTS,
     PROGRAM_LICENSE_UPDATE,
     PROGRAM_LICENSES,
-    expect_client_error,
-    expect_status,
-    need,
-    walk_pages,
+    USER_ASSIGNMENTS,
 )
-from conformance.verdicts import not_verified
+from conformance.verdicts import need, not_verified
 
 
 class Seats:

@@ -15,21 +15,9 @@ from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._sugcred_helpers import (
-    SUGGESTIONS,
-    UNKNOWN_ID,
-    every,
-    expect_refused,
-    first_items,
-    first_page,
-    fresh_user_pairs,
-    ids_of,
-    strictly,
-    suggest,
-    suggestion_of,
-    suggestions_for,
-)
-from conformance.scenarios.support import expect_status
+from conformance.scenarios.answers import every, expect_refused, expect_status, first_items, first_page, ids_of, strictly
+from conformance.scenarios.paths import SUGGESTIONS
+from conformance.scenarios.suggestions import UNKNOWN_ID, fresh_user_pairs, suggest, suggestion_of, suggestions_for
 
 PAGED_WALK = 20  # how many one-item pages the page walk compares (bounded on targets with many suggestions)
 

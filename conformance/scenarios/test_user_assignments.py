@@ -10,19 +10,11 @@ from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._licenses import CREATED, UNKNOWN_IN_BODY, UNKNOWN_OBJECT, new_assignment, new_user_license
-from conformance.scenarios._sugcred_helpers import (
-    UNKNOWN_ID,
-    USER_ASSIGNMENTS,
-    every,
-    expect_refused,
-    first_page,
-    ids_of,
-    remember,
-    strictly,
-)
-from conformance.scenarios.support import expect_status, need
-from conformance.verdicts import not_verified
+from conformance.scenarios.answers import every, expect_refused, expect_status, first_page, ids_of, strictly
+from conformance.scenarios.licenses import CREATED, UNKNOWN_IN_BODY, UNKNOWN_OBJECT, new_assignment, new_user_license
+from conformance.scenarios.paths import USER_ASSIGNMENTS
+from conformance.scenarios.suggestions import UNKNOWN_ID, remember
+from conformance.verdicts import need, not_verified
 
 
 def _listed(admin: ApiClient, license_id: int) -> list[dict[str, Any]]:

@@ -11,27 +11,11 @@ from conformance.client.objects import Objects, now_iso
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios._licenses import (
-    CREATED,
-    UNKNOWN_IN_BODY,
-    UNKNOWN_OBJECT,
-    new_assignment,
-    new_user_license,
-    probe_of,
-)
-from conformance.scenarios._sugcred_helpers import (
-    UNKNOWN_ID,
-    USER_LICENSE_CREATE,
-    USER_LICENSE_UPDATE,
-    USER_LICENSES,
-    expect_refused,
-    first_page,
-    ids_of,
-    remember,
-    strictly,
-)
-from conformance.scenarios.support import expect_status, need
-from conformance.verdicts import not_verified
+from conformance.scenarios.answers import expect_refused, expect_status, first_page, ids_of, strictly
+from conformance.scenarios.licenses import CREATED, UNKNOWN_IN_BODY, UNKNOWN_OBJECT, new_assignment, new_user_license, probe_of
+from conformance.scenarios.paths import USER_LICENSE_CREATE, USER_LICENSE_UPDATE, USER_LICENSES
+from conformance.scenarios.suggestions import UNKNOWN_ID, remember
+from conformance.verdicts import need, not_verified
 
 
 def _only(admin: ApiClient, external_id: str, **params: Any) -> list[dict[str, Any]]:

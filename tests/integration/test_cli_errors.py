@@ -80,7 +80,7 @@ import sys
 
 import _pytest.assertion.rewrite as rewrite
 
-BROKEN = "conformance.scenarios._licenses"
+BROKEN = "conformance.scenarios.licenses"
 original = rewrite.AssertionRewritingHook.find_spec
 
 

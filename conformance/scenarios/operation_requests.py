@@ -31,9 +31,9 @@ from conformance.client.objects import (
     now_iso,
 )
 from conformance.client.session import ApiClient, Exchange
-from conformance.scenarios.support import expect_status, need, walk_pages
+from conformance.scenarios.answers import expect_status, walk_pages
 from conformance.spec.loader import load_contract
-from conformance.verdicts import not_verified
+from conformance.verdicts import need, not_verified
 
 ROLES = "/api/core/rbac/roles/"
 GROUPS = "/api/core/rbac/groups/"

@@ -1,4 +1,5 @@
-"""What the license, seat and assignment scenarios share: list readers, raw creates, seat bookkeeping."""
+"""What the license, seat and assignment scenarios share: license bodies and raw creates, assignment
+lists, group members, seat bookkeeping, setup objects that are "not verified" when refused."""
 
 from __future__ import annotations
 
@@ -8,24 +9,21 @@ from typing import Any, TypeVar
 
 import pytest
 
-from conformance.client.objects import GROUP_ASSIGNMENTS, CreationFailed, Objects
+from conformance.client.objects import CreationFailed, Objects
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Settings
-from conformance.scenarios.support import (
+from conformance.scenarios.answers import walk_pages
+from conformance.scenarios.paths import (
+    GROUP_ASSIGNMENTS,
     PROGRAM_ASSIGNMENTS,
     PROGRAM_LICENSE_CREATE,
     PROGRAM_LICENSES,
-    expect_status,
-    walk_pages,
+    RBAC_GROUPS,
+    USER_LICENSES,
 )
-from conformance.verdicts import not_verified
+from conformance.verdicts import need, not_verified
 
-__all__ = ["GROUP_ASSIGNMENTS", "NO_SUCH_ID"]
-
-USER_LICENSES = "/api/catalog/licenses/user/"
-USER_ASSIGNMENTS = "/api/catalog/licenses/user/assignment/"
-RBAC_GROUPS = "/api/core/rbac/groups/"
 NO_SUCH_ID = 2_000_000_000  # an id no fixture or created object has (within a 32-bit integer)
 # Statuses a correct server may give an object it does not have or will not show: 404, or 403 where the
 # operation documents "403 Forbidden" (the forbidden-unknown reading).
@@ -33,7 +31,6 @@ UNKNOWN_OBJECT = (403, 404)
 # ... and where the request names it in its body, "400 Bad Request: missing or invalid parameters" as well.
 UNKNOWN_IN_BODY = (400, 403, 404)
 CREATED = (200, 201)  # the published 200, or 201 for a create (the bare-shapes reading)
-
 Made = TypeVar("Made")
 
 
@@ -124,7 +121,6 @@ def create_license_raw(objects: Objects, body: dict[str, Any], client: ApiClient
 def license_body(objects: Objects, **fields: Any) -> dict[str, Any]:
     """A full program license create body (every documented reading's required fields) for the platform under test."""
     from conformance.client.objects import now_iso
-    from conformance.verdicts import need
 
     program = need(objects.settings.fixtures.program_keys, 1, "program_keys")[0]
     name = objects.name("program-license")
@@ -195,11 +191,6 @@ def new_user_license(objects: Objects, count: int = 5, **fields: Any) -> dict[st
 def new_assignment(objects: Objects, kind: str, license_id: int, user_id: int, **fields: Any) -> dict[str, Any]:
     """A program or user assignment a test needs as setup (not verified when the server refuses it)."""
     return prepared(f"assigning a {kind} license", objects.assignment, kind, license_id, user_id, **fields)
-
-
-def expect_ok(exchange: Exchange, why: str) -> Any:
-    """200 (or 201) and the JSON body."""
-    return expect_status(exchange, 200, 201, why=why).json()
 
 
 def probe_of(request: pytest.FixtureRequest) -> Probe:
