@@ -21,7 +21,6 @@ from conformance.checks import check
 from conformance.client.objects import (
     ASSIGNMENT_PATHS,
     GROUP_ASSIGNMENTS,
-    GROUP_SUGGESTIONS,
     LICENSE_PATHS,
     RBAC_POLICIES,
     SUGGESTIONS,
@@ -245,7 +244,7 @@ class Requests:
             "/api/catalog/licenses/program/assignment/group/": self._group_assignment,
             "/api/catalog/suggestions/program/manage/": self._suggestion,
             "/api/catalog/suggestions/program/manage/bulk/": self._bulk,
-            "/api/catalog/suggestions/program/manage/group/": self._group_suggestion,
+            "/api/catalog/suggestions/program/manage/group/": self._suggestion,
             "/api/core/rbac/policies/": self._policies,
             "/api/core/rbac/policies/{id}/": self._policy,
             "/api/core/rbac/roles/": self._rbac_list,
@@ -327,19 +326,22 @@ class Requests:
                         platform_objects={**objects, "assignment_id": held["id"]})
 
     def _suggestion(self, op: str, method: str, path: str) -> Prepared:
+        """A program or group suggestion operation, on a suggestion the run made for a free (holder, program) pair."""
+        holder_key, kind = ("user_id", "program_suggestion") if path == SUGGESTIONS else ("group_id", "group_suggestion")
         params = {"platform_key": self.platform}
-        user, program = self.free_pair(SUGGESTIONS, "user_id")
-        held = self.objects.program_suggestion(user, program)
+        holder, program = self.free_pair(path, holder_key)
+        make = self.objects.program_suggestion if path == SUGGESTIONS else self.objects.group_suggestion
+        held = make(holder, program)
         if method == "GET":
             return Prepared(op, method, path, params=params, platform_objects={"suggestion_id": held["id"]})
-        state = lambda: self._suggestions(SUGGESTIONS, "user_id", user, program)  # noqa: E731
+        state = lambda: self._suggestions(path, holder_key, holder, program)  # noqa: E731
         if method == "DELETE":
             return Prepared(op, method, path, params={**params, "suggestion_id": held["id"]}, state=state,
                             platform_objects={"suggestion_id": held["id"]})
-        body = {"platform_key": self.platform, "program_key": program, "user_id": str(user),
-                "visible": not held.get("visible", True)}
+        body = {"platform_key": self.platform, "program_key": program,
+                holder_key: str(holder) if path == SUGGESTIONS else holder, "visible": not held.get("visible", True)}
         return Prepared(op, method, path, params=params, body=body, state=state,
-                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", user, program, "program_suggestion"),
+                        record=self._record_new_suggestions(path, holder_key, holder, program, kind),
                         platform_objects={"suggestion_id": held["id"]})
 
     def _bulk(self, op: str, method: str, path: str) -> Prepared:
@@ -350,23 +352,6 @@ class Requests:
         return Prepared(op, method, path, params={"platform_key": self.platform}, body=body,
                         state=lambda: self._suggestions(SUGGESTIONS, "user_id", user, program),
                         record=self._record_new_suggestions(SUGGESTIONS, "user_id", user, program, "program_suggestion"))
-
-    def _group_suggestion(self, op: str, method: str, path: str) -> Prepared:
-        params = {"platform_key": self.platform}
-        group, program = self.free_pair(GROUP_SUGGESTIONS, "group_id")
-        held = self.objects.group_suggestion(group, program)
-        if method == "GET":
-            return Prepared(op, method, path, params=params, platform_objects={"suggestion_id": held["id"]})
-        state = lambda: self._suggestions(GROUP_SUGGESTIONS, "group_id", group, program)  # noqa: E731
-        if method == "DELETE":
-            return Prepared(op, method, path, params={**params, "suggestion_id": held["id"]}, state=state,
-                            platform_objects={"suggestion_id": held["id"]})
-        body = {"platform_key": self.platform, "program_key": program, "group_id": group,
-                "visible": not held.get("visible", True)}
-        return Prepared(op, method, path, params=params, body=body, state=state,
-                        record=self._record_new_suggestions(GROUP_SUGGESTIONS, "group_id", group, program,
-                                                            "group_suggestion"),
-                        platform_objects={"suggestion_id": held["id"]})
 
     def _policies(self, op: str, method: str, path: str) -> Prepared:
         params = {"platform_key": self.platform}
