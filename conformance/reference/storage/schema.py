@@ -180,6 +180,14 @@ CREATE TABLE IF NOT EXISTS rbac_policy_groups (
     group_id INTEGER NOT NULL,
     PRIMARY KEY (policy_id, group_id)
 );
+-- a long-lived target holds many licenses: the documented filters must not scan them all
+CREATE INDEX IF NOT EXISTS program_licenses_by_name ON program_licenses (platform_id, name);
+CREATE INDEX IF NOT EXISTS program_licenses_by_external_id ON program_licenses (external_id);
+CREATE INDEX IF NOT EXISTS user_licenses_by_name ON user_licenses (platform_id, name);
+CREATE INDEX IF NOT EXISTS user_licenses_by_external_id ON user_licenses (external_id);
+CREATE INDEX IF NOT EXISTS license_history_by_license ON license_history (kind, license_id);
+CREATE INDEX IF NOT EXISTS program_license_assignments_by_license ON program_license_assignments (license_id);
+CREATE INDEX IF NOT EXISTS user_license_assignments_by_license ON user_license_assignments (license_id);
 """).substitute(license_columns=LICENSE_COLUMNS,
                                              assignment_columns=ASSIGNMENT_COLUMNS)
 
