@@ -36,9 +36,11 @@ GROUPS = "/api/core/rbac/groups/"
 # ---------------------------------------------------------------------------- every operation, every caller
 
 
-# Each license the DM admin creates is one more row for good (licenses cannot be deleted): the create scenarios
-# (test_program_licenses, test_user_licenses) are the evidence that the DM admin is served there.
-SERVED_ELSEWHERE = {"dm_admin": ("POST /api/catalog/licenses/program/create/", "POST /api/catalog/licenses/user/create/")}
+# Each license, role or group the DM admin creates stays for good (the API deletes none of them): the create
+# scenarios (test_program_licenses, test_user_licenses, test_rbac_role_group_creation) are the evidence that the DM
+# admin is served there.
+SERVED_ELSEWHERE = {"dm_admin": ("POST /api/catalog/licenses/program/create/", "POST /api/catalog/licenses/user/create/",
+                                 "POST /api/core/rbac/roles/", "POST /api/core/rbac/groups/")}
 
 
 def _params(*callers: str) -> list[Any]:
