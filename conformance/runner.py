@@ -80,8 +80,9 @@ def run(settings: Settings, *, quiet: bool = False, extra_args: tuple[str, ...] 
             print(line)
     scrub_reports(settings.report_dir, grabber.keys)  # before anything is derived or archived from the reports
     if grabber.summary_path is not None:
+        deriving = time.time()
         derive_reports(settings.report_dir, grabber.summary_path)
-        scrub_reports(settings.report_dir, grabber.keys)
+        scrub_reports(settings.report_dir, grabber.keys, since=deriving)  # what deriving wrote (not every result again)
     if grabber.collect_errors:
         return Outcome(EXIT_USAGE, f"the suite could not be loaded: {scrub(grabber.collect_errors[0], grabber.keys)}")
     code = pytest.ExitCode.TESTS_FAILED if grabber.stopped_by_target else code  # not an interruption: exit 3
@@ -205,11 +206,14 @@ def _unreachable(message: str) -> str:
     return f"is unreachable or broken: {detail}; check the URL and that the server is up"
 
 
-def scrub_reports(report_dir: Path, keys: list[str]) -> None:
-    """Belt and braces: remove any key value from every file the run wrote, archives included."""
+def scrub_reports(report_dir: Path, keys: list[str], since: float | None = None) -> None:
+    """Belt and braces: remove any key value from every file the run wrote (or, with `since`, wrote from that
+    moment on), archives included."""
     if not keys or not report_dir.is_dir():
         return
     for path in report_dir.rglob("*"):
+        if since is not None and path.is_file() and path.stat().st_mtime < since - 1:  # (1 s: coarse file clocks)
+            continue
         if path.is_file() and path.suffix in {".json", ".jsonl", ".xml", ".html", ".txt", ".md", ".properties"}:
             text = path.read_text(encoding="utf-8", errors="replace")
             cleaned = scrub(text, keys)
