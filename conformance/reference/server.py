@@ -7,8 +7,10 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 import httpx
 import uvicorn
@@ -33,6 +35,57 @@ def _config(app: object, host: str, port: int) -> uvicorn.Config:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedRequest:
+    """One request as the reference received it, with the status it answered."""
+
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes
+    status: int
+
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class RequestLog:
+    """Opt-in ASGI wrapper: every HTTP request the app answers is appended to `requests` (for the project's own
+    tests, e.g. which request fields a run sent; never on in `conformance serve` or the embedded target)."""
+
+    def __init__(self) -> None:
+        self.requests: list[ReceivedRequest] = []
+
+    def wrap(self, app: Any) -> Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]:
+        """`app` with each HTTP exchange recorded here."""
+        async def logged(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            body, status = bytearray(), [0]
+
+            async def receiving() -> MutableMapping[str, Any]:
+                message = await receive()
+                body.extend(message.get("body", b""))
+                return message
+
+            async def sending(message: MutableMapping[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    status[0] = int(message["status"])
+                await send(message)
+
+            try:
+                await app(scope, receiving, sending)
+            finally:
+                self.requests.append(ReceivedRequest(
+                    method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode("latin-1"),
+                    headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])},
+                    body=bytes(body), status=status[0]))
+        return logged
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """A listening socket on (host, port); port 0 picks a free port, race-free."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -52,16 +105,19 @@ class ReferenceServer:
 
     ``port=0`` picks a free port: the socket is bound here and handed to uvicorn, so there is no
     window in which another process can take the port. ``start()`` returns once the server
-    answers HTTP. ``readings`` are the alternate readings it follows (see :mod:`.readings`).
+    answers HTTP. ``readings`` are the alternate readings it follows (see :mod:`.readings`); ``request_log``
+    (off by default) records every request it receives.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, database: str = ":memory:",
-                 keys: ReferenceKeys | None = None, readings: Readings | None = None) -> None:
+                 keys: ReferenceKeys | None = None, readings: Readings | None = None,
+                 request_log: RequestLog | None = None) -> None:
         self.host = host
         self.port = port
         self.database = database
         self.keys = keys or ReferenceKeys.generate()
         self.readings = readings or Readings()
+        self.request_log = request_log
         self.app = build_app(database, self.keys, self.readings)
         self._app_closed = False
         self._server: uvicorn.Server | None = None
@@ -87,7 +143,8 @@ class ReferenceServer:
         sock = _bind(self.host, self.port)
         self._socket = sock
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(_config(self.app, self.host, self.port))
+        served = self.request_log.wrap(self.app) if self.request_log is not None else self.app
+        self._server = uvicorn.Server(_config(served, self.host, self.port))
         self._thread = threading.Thread(target=self._run, name=f"reference-server-{self.port}", daemon=True)
         self._thread.start()
         self._wait_until_ready(timeout)

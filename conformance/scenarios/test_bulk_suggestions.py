@@ -53,7 +53,9 @@ def test_bulk_stores_every_valid_item(admin: ApiClient, objects: Objects, fixtur
              {"program_key": other_program, "user_id": second, "accepted": True, "visible": False,
               "metadata": metadata}]
 
-    exchange, _ = _post(admin, objects, platform, {"platform_key": platform, "suggestion_data": items})
+    # platform_org names the platform of platform_key; department_mode is its published default
+    body = {"platform_key": platform, "platform_org": settings.org, "department_mode": False, "suggestion_data": items}
+    exchange, _ = _post(admin, objects, platform, body)
     with check("CAT-SUGB-001") as answered:
         successes, errors = _outcome(exchange)
     with check("CAT-SUGB-005"):

@@ -17,6 +17,7 @@ from conformance.client.objects import Objects, credential_of, credentials_path
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
 from conformance.scenarios.answers import expect_refused, expect_status
+from conformance.scenarios.licenses import instant
 from conformance.scenarios.suggestions import remember
 from conformance.verdicts import need, not_verified
 
@@ -75,12 +76,26 @@ def _full_body(objects: Objects, **fields: Any) -> dict[str, Any]:
             "revoked": False, "issuer": "conformance-issuer", **fields}
 
 
+def _differing(shown: dict[str, Any], sent: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """credential_type, issued_on and expires_at as shown against as sent (shown, sent), where the answer shows them
+    (none is required in the published Credential); the dates are compared as instants, so formats can differ."""
+    differing: dict[str, tuple[Any, Any]] = {}
+    for field in ("credential_type", "issued_on", "expires_at"):
+        if field in shown and field in sent:
+            same = instant(shown[field]) == instant(sent[field]) if field != "credential_type" else shown[field] == sent[field]
+            if not same:
+                differing[field] = (shown[field], sent[field])
+    return differing
+
+
 @pytest.mark.smoke
 @pytest.mark.requirement("CRED-CRUD-001", "CRED-CRUD-004", "CRED-CRUD-008", "CRED-CRUD-009", "CRED-CRUD-010",
                          "CRED-CRUD-012", "CRED-CRUD-014", "CRED-CRUD-015", "CRED-LIST-001")
 def test_credential_lifecycle(admin: ApiClient, objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
     org, user = settings.org, _user(fixtures)
-    body = _full_body(objects, description="made by the conformance suite")
+    # every field of the published Credential: credential_type, issued_on and expires_at are compared where shown
+    body = _full_body(objects, description="made by the conformance suite", credential_type="certificate",
+                      issued_on="2026-01-01T00:00:00Z", expires_at="2036-01-01T00:00:00Z")
     with check("CRED-CRUD-009"):
         expect_status(admin.get(credentials_path(org, user, f"{objects.name('credential')}-never-made")), 404,
                       why="no such credential")
@@ -88,6 +103,7 @@ def test_credential_lifecycle(admin: ApiClient, objects: Objects, fixtures: Fixt
     with check("CRED-CRUD-001"):
         created = _answer(created_answer, "Created", 200, 201)
         wrong = {k: (created.get(k), body[k]) for k in ("credential_id", "name") if created.get(k) != body[k]}
+        wrong.update(_differing(created, body))
         assert not wrong, f"the created credential must carry the values sent; (got, sent): {wrong}"
     setup(created_answer, "creating a credential", 200, 201)  # a refused create fails CRED-CRUD-001 and ends the test
     entity = credential_of(created_answer.json()).get("credential_id") or body["credential_id"]
@@ -102,13 +118,16 @@ def test_credential_lifecycle(admin: ApiClient, objects: Objects, fixtures: Fixt
         retrieved = _answer(admin.get(path), "Ok")
         assert retrieved.get("credential_id") == entity, f"retrieving {entity} answered another credential: {retrieved}"
 
-    update = {**body, "name": f"{body['name']}-renamed", "description": "updated by the suite", "revoked": True}
+    update = {**body, "name": f"{body['name']}-renamed", "description": "updated by the suite", "revoked": True,
+              "credential_type": "badge", "expires_at": "2037-01-01T00:00:00Z"}
     with check("CRED-CRUD-010"):
         updated = _answer(admin.put(path, update), "Updated", 200, 201)
         for shown in (updated, _answer(admin.get(path), "Ok")):
             got = (shown.get("name"), shown.get("revoked"))
             assert got == (update["name"], True), \
                 f"the update must apply the name and revoked sent; the credential shows {got}"
+            wrong = _differing(shown, update)
+            assert not wrong, f"the update must apply the values sent; (shown, sent): {wrong}"
 
     with check("CRED-CRUD-014") as deleted:
         answer = expect_status(admin.delete(path), 204, why="deleting an existing credential")

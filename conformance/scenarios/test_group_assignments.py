@@ -158,7 +158,7 @@ def test_group_assignment_gives_members_seats(objects: Objects, fixtures: Fixtur
 
 
 @pytest.mark.requirement("CAT-GASG-001", "CAT-GASG-002", "CAT-GASG-003", "CAT-GASG-004", "CAT-GASG-005",
-                         "CAT-GASG-006", "CAT-GASG-018", "CAT-GASG-020", "CAT-GASG-021", "CAT-GASG-022")
+                         "CAT-GASG-006", "CAT-GASG-018", "CAT-GASG-020", "CAT-GASG-021", "CAT-GASG-022", "CAT-GASG-024")
 def test_group_assignment_list_and_delete(objects: Objects, fixtures: Fixtures) -> None:
     admin = objects.admin
     (g1, m1), (g2, m2) = _groups(objects, fixtures, 2)
@@ -168,11 +168,17 @@ def test_group_assignment_list_and_delete(objects: Objects, fixtures: Fixtures) 
     direct = _direct(objects, license_["id"], direct_user)
     first = setup(_assign_group(objects, license_["id"], g1, fulfilled=True), "assigning group 1").json()
     second = setup(_assign_group(objects, license_["id"], g2, active=False), "assigning group 2").json()
-    foreign = setup(_assign_group(objects, elsewhere["id"], g1), "assigning group 1 to another license").json()
+    # platform_org names the same platform as platform_key; redirect_to and metadata are in the published answer
+    values = {"redirect_to": "https://example.com/conformance/group-next", "metadata": {"conformance": "group"}}
+    foreign = setup(_assign_group(objects, elsewhere["id"], g1, platform_org=objects.settings.org, **values),
+                    "assigning group 1 to another license").json()
 
     listed = ids(group_assignments(admin, license_["id"]))
     with check("CAT-GASG-001"):
         assert sorted(listed) == sorted([first["id"], second["id"]]), f"only this license's group assignments: {listed}"
+        scoped = ids(group_assignments(admin, license_["id"], platform_key=objects.settings.platform_key,
+                                       platform_org=objects.settings.org))
+        assert sorted(scoped) == sorted(listed), f"platform_key and platform_org of its platform list the same: {scoped}"
     with check("CAT-GASG-006"):
         assert listed == sorted(listed), f"without sort group assignments come in ascending id order: {listed}"
     with check("CAT-GASG-002"):
@@ -182,13 +188,19 @@ def test_group_assignment_list_and_delete(objects: Objects, fixtures: Fixtures) 
     with check("CAT-GASG-003"):
         assert ids(group_assignments(admin, license_["id"], active=False)) == [second["id"]], "active=false"
         assert ids(group_assignments(admin, license_["id"], active=True)) == [first["id"]], "active=true"
+    with check("CAT-GASG-024"):
+        (shown,) = group_assignments(admin, elsewhere["id"])
+        for where, state in (("the answer", foreign), ("the list", shown)):
+            for field, value in values.items():
+                assert state.get(field) == value, f"{field} sent as {value!r} is {state.get(field)!r} in {where}"
     with check("CAT-GASG-004"):
         assert ids(group_assignments(admin, license_["id"], fulfilled=True)) == [first["id"]], "fulfilled=true"
         assert ids(group_assignments(admin, license_["id"], fulfilled=False)) == [second["id"]], "fulfilled=false"
 
     # group 2 leaves, keeping the assignments it gave
     before = _holders(admin, license_["id"])
-    answer = _delete(admin, license_["id"], second["id"], remove_user_assignments=False)
+    answer = _delete(admin, license_["id"], second["id"], remove_user_assignments=False,  # the platform named too
+                     platform_key=objects.settings.platform_key, platform_org=objects.settings.org)
     with check("CAT-GASG-018") as second_gone:
         expect_status(answer, 200, why="delete a group assignment")
         assert ids(group_assignments(admin, license_["id"])) == [first["id"]], "only the named group assignment goes"

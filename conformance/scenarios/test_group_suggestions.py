@@ -42,9 +42,10 @@ def _pairs(admin: ApiClient, settings: Settings, fixtures: Fixtures, count: int)
                        fixtures.program_keys, count)
 
 
-def _suggest(admin: ApiClient, objects: Objects, platform: str, group: Any, program: str, **fields: Any) -> Exchange:
+def _suggest(admin: ApiClient, objects: Objects, platform: str, group: Any, program: str,
+             params: dict[str, Any] | None = None, **fields: Any) -> Exchange:
     body = {"platform_key": platform, "program_key": program, "group_id": group, **fields}
-    return suggest(admin, objects, GROUP_SUGGESTIONS, "group_suggestion", body)
+    return suggest(admin, objects, GROUP_SUGGESTIONS, "group_suggestion", body, params)
 
 
 def _made(exchange: Exchange) -> dict[str, Any]:
@@ -75,7 +76,8 @@ def test_group_suggestion_lifecycle(admin: ApiClient, objects: Objects, fixtures
     plain_answer = _suggest(admin, objects, platform, group, program)
     metadata = {"conformance": objects.ledger.run_id}
     flagged_answer = _suggest(admin, objects, platform, other_group, other_program, accepted=True, visible=False,
-                              metadata=metadata)
+                              metadata=metadata, platform_org=settings.org, department_mode=False,  # (same platform)
+                              params={"platform_key": platform, "platform_org": settings.org, "department_mode": "false"})
     with check("CAT-SUGG-006"):
         shown = suggestion_of(expect_status(plain_answer, 200, 201, why="suggesting a program to a group"))
         got = (str(shown.get("group_id")), shown.get("program_key"), shown.get("platform_key"))
@@ -94,6 +96,8 @@ def test_group_suggestion_lifecycle(admin: ApiClient, objects: Objects, fixtures
         listed = _listed(admin, platform)
         strangers = [s.get("platform_key") for s in listed if s.get("platform_key") != platform]
         assert not strangers, f"platform_key={platform} listed group suggestions of other platforms: {strangers}"
+        by_org = ids_of(_listed(admin, platform, platform_org=settings.org))
+        assert by_org == ids_of(listed), f"platform_org={settings.org} names the same platform: {by_org} vs {ids_of(listed)}"
         order = ids_of(listed)
         paged = ids_of(first_items(admin, GROUP_SUGGESTIONS, {"platform_key": platform, "page_size": 1}, PAGED_WALK))
         assert paged == order[:PAGED_WALK], \
@@ -123,7 +127,9 @@ def test_group_suggestion_lifecycle(admin: ApiClient, objects: Objects, fixtures
                 f"{shown.get('user_count')!r}"
 
     with check("CAT-SUGG-013"):
-        expect_status(admin.delete(GROUP_SUGGESTIONS, params={"platform_key": platform,
+        # platform_org (the same platform) and department_mode (its published default) are parameters of the DELETE
+        expect_status(admin.delete(GROUP_SUGGESTIONS, params={"platform_key": platform, "platform_org": settings.org,
+                                                              "department_mode": "false",
                                                               "suggestion_id": flagged.get("id")}),
                       200, why="deleting an existing group suggestion")
         left = ids_of(_listed(admin, platform))

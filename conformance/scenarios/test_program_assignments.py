@@ -157,14 +157,17 @@ def test_assigning_again_updates_the_assignment(objects: Objects, fixtures: Fixt
     license_ = _license(objects, 2)
     values = {"active": False, "fulfilled": True, "redirect_to": "https://example.com/conformance/next",
               "metadata": {"conformance": "assignment", "n": 1}}
-    answer = objects.assign("program", license_["id"], user, **values)
+    # direct (published default true) and platform_org (the same platform as platform_key) are sent too
+    answer = objects.assign("program", license_["id"], user, direct=True, platform_org=objects.settings.org, **values)
     with check("CAT-PASG-025"):
-        made = expect_ok(answer, "assign with active, fulfilled, redirect_to and metadata")
+        made = expect_ok(answer, "assign with active, fulfilled, redirect_to, metadata, direct and platform_org")
         for field, value in values.items():
             assert made.get(field) == value, f"{field} sent as {value!r} is {made.get(field)!r} in the answer"
         (listed,) = assignments(objects.admin, license_["id"])
         for field, value in values.items():
             assert listed.get(field) == value, f"{field} sent as {value!r} is {listed.get(field)!r} in the list"
+        for where, shown in (("the answer", made), ("the list", listed)):  # direct is not a required answer field
+            assert shown.get("direct", True) is True, f"direct sent as true is {shown.get('direct')!r} in {where}"
 
     with check("CAT-PASG-019"):
         made = setup(answer, "assigning the user a first time").json()
@@ -220,7 +223,7 @@ def populated(objects: Objects, fixtures: Fixtures) -> dict[str, Any]:
 
 @pytest.mark.requirement("CAT-PASG-001", "CAT-PASG-002", "CAT-PASG-006", "CAT-PASG-007", "CAT-PASG-008",
                          "CAT-PASG-009")
-def test_assignment_list_filters(admin: ApiClient, populated: dict[str, Any]) -> None:
+def test_assignment_list_filters(admin: ApiClient, populated: dict[str, Any], settings: Settings) -> None:
     license_id = populated["license"]["id"]
     second = populated["users"][1]
     plain, fulfilled, inactive = populated["made"]
@@ -229,6 +232,10 @@ def test_assignment_list_filters(admin: ApiClient, populated: dict[str, Any]) ->
         assert sorted(ids(listed)) == sorted(ids(populated["made"])), \
             f"the list of license {license_id} must hold exactly its three assignments: {ids(listed)}"
         assert all(a.get("license_id") == license_id for a in listed), "assignments of another license were listed"
+        # platform_key and platform_org naming the license's own platform keep the list as it is
+        scoped = assignments(admin, license_id, platform_key=settings.platform_key, platform_org=settings.org)
+        assert sorted(ids(scoped)) == sorted(ids(listed)), \
+            f"platform_key and platform_org of the license's platform must list the same assignments: {ids(scoped)}"
     with check("CAT-PASG-002"):
         expect_status(admin.get(PROGRAM_ASSIGNMENTS), 400, why="license_id is required")
     with check("CAT-PASG-006"):
@@ -279,7 +286,7 @@ def test_unassign_naming_another_licenses_assignment(admin: ApiClient, populated
 
 
 @pytest.mark.requirement("CAT-PASG-005", "CAT-PASG-021", "CAT-PASG-022", "CAT-PASG-023")
-def test_unassign(admin: ApiClient, populated: dict[str, Any]) -> None:
+def test_unassign(admin: ApiClient, populated: dict[str, Any], settings: Settings) -> None:
     license_id = populated["license"]["id"]
     plain = populated["made"][0]
     others = sorted(ids(populated["made"][1:]))
@@ -291,7 +298,9 @@ def test_unassign(admin: ApiClient, populated: dict[str, Any]) -> None:
                       why="license_id is required")
         assert plain["id"] in ids(assignments(admin, license_id)), "a refused DELETE removed an assignment"
 
-    answer = unassign(admin, license_id, plain["id"])
+    # the platform named by platform_key and platform_org too (both are parameters of the published DELETE)
+    answer = admin.delete(PROGRAM_ASSIGNMENTS, params={"license_id": license_id, "assignment_id": plain["id"],
+                                                       "platform_key": settings.platform_key, "platform_org": settings.org})
     with check("CAT-PASG-005") as unassigned:
         expect_status(answer, 200, why="unassigning one user")
     with check("CAT-PASG-023"):

@@ -108,7 +108,7 @@ def test_created_program_license_carries_the_values_sent(admin: ApiClient, objec
     transaction = f"conformance-{run_id}-create-tx"
     body = license_body(objects, count=7, started=_iso(now - timedelta(days=1)), expired=_iso(now + timedelta(days=30)),
                         active=True, metadata={"conformance": "values", "seats": 7}, source="conformance-source",
-                        transaction_id=transaction)
+                        enrollment_config={"conformance": "enrollment"}, transaction_id=transaction)
     platform_id = _learnt_platform_id(objects)
     by_id = None if platform_id is None else create_license_raw(
         objects, _naming_the_platform_by(body, "platform_id", platform_id))
@@ -145,6 +145,11 @@ def test_created_program_license_carries_the_values_sent(admin: ApiClient, objec
         needs(made, listed_once)
         _same_values(license_, body, "the create answer")
         _same_values(listed, body, "the license list")
+        for where, shown in (("the create answer", license_), ("the license list", listed)):
+            # enrollment_config is in no published answer schema: its effect shows only where an answer carries it
+            if "enrollment_config" in shown:
+                assert shown["enrollment_config"] == body["enrollment_config"], \
+                    f"{where}: enrollment_config is {shown['enrollment_config']!r}, sent {body['enrollment_config']!r}"
     with check("CAT-LICCRE-014"):
         needs(made, listed_once)
         for where, shown in (("the create answer", license_), ("the license list", listed)):

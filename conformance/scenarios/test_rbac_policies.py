@@ -169,7 +169,7 @@ def test_membership_changes_on_create_put_and_patch(objects: Objects, settings: 
 
     body = {"name": created["name"], "resources": created.get("resources") or resources(objects, "members"),
             "role_id": role, "platform_key": platform, "users_to_add": [u3], "users_to_remove": [u2],
-            "groups_to_remove": [g1]}
+            "groups_to_add": [g2], "groups_to_remove": [g1]}  # g2 is a member already: adding it again keeps it
     replaced = admin.put(path, body)
     answers.append(replaced)
     with check("CORE-RBAC-018"):
@@ -177,9 +177,10 @@ def test_membership_changes_on_create_put_and_patch(objects: Objects, settings: 
         assert u3 in users and u2 not in users, f"PUT users_to_add [{u3}], users_to_remove [{u2}]: users are {users}"
     with check("CORE-RBAC-019"):
         _, groups = membership(replaced, "PUT with membership changes")
-        assert g1 not in groups, f"PUT groups_to_remove [{g1}]: groups are {groups}"
+        assert g1 not in groups and g2 in groups, f"PUT groups_to_remove [{g1}], groups_to_add [{g2}]: groups are {groups}"
 
-    patched = admin.patch(path, {"users_to_add": [u1], "groups_to_remove": [g2]})
+    # role_id and platform_key name the policy's own role and platform: a PATCH may carry them and change nothing
+    patched = admin.patch(path, {"users_to_add": [u1], "groups_to_remove": [g2], "role_id": role, "platform_key": platform})
     answers.append(patched)
     with check("CORE-RBAC-018"):
         users, _ = membership(patched, "PATCH membership")

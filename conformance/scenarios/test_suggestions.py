@@ -15,8 +15,17 @@ from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
-from conformance.scenarios.answers import every, expect_refused, expect_status, first_items, first_page, ids_of, strictly
-from conformance.scenarios.paths import SUGGESTIONS
+from conformance.scenarios.answers import (
+    every,
+    expect_refused,
+    expect_status,
+    first_items,
+    first_page,
+    ids_of,
+    strictly,
+    walk_pages,
+)
+from conformance.scenarios.paths import RBAC_GROUPS, SUGGESTIONS
 from conformance.scenarios.suggestions import UNKNOWN_ID, fresh_user_pairs, suggest, suggestion_of, suggestions_for
 
 PAGED_WALK = 20  # how many one-item pages the page walk compares (bounded on targets with many suggestions)
@@ -26,9 +35,26 @@ def _listed(admin: ApiClient, platform: str, **params: Any) -> list[dict[str, An
     return every(admin, SUGGESTIONS, {"platform_key": platform, **params})
 
 
-def _suggest(admin: ApiClient, objects: Objects, platform: str, user: Any, program: str, **fields: Any) -> Exchange:
+def _suggest(admin: ApiClient, objects: Objects, platform: str, user: Any, program: str,
+             params: dict[str, Any] | None = None, **fields: Any) -> Exchange:
     body = {"platform_key": platform, "program_key": program, "user_id": str(user), **fields}
-    return suggest(admin, objects, SUGGESTIONS, "program_suggestion", body)
+    return suggest(admin, objects, SUGGESTIONS, "program_suggestion", body, params)
+
+
+def _identity(admin: ApiClient, settings: Settings, user: Any, made: dict[str, Any]) -> dict[str, Any]:
+    """The user's username (as the suggestion shows it) and email (as an RBAC group of the platform lists it), to be
+    sent with user_id; what the target does not show is not sent."""
+    username = made.get("username")
+    fields: dict[str, Any] = {"username": username} if isinstance(username, str) and username else {}
+    try:
+        for group in walk_pages(admin, RBAC_GROUPS, {"platform_key": settings.platform_key, "include_users": "true"}):
+            for member in [m for m in group.get("users") or [] if isinstance(m, dict)]:
+                email = member.get("email")
+                if str(member.get("id")) == str(user) and isinstance(email, str) and email:
+                    return {**fields, "email": email}
+    except AssertionError:
+        pass  # the group list is another requirement's evidence: without it the email is not sent
+    return fields
 
 
 @pytest.mark.smoke
@@ -50,12 +76,21 @@ def test_suggestion_is_created_once_then_updated(admin: ApiClient, objects: Obje
             f"a suggestion sent without accepted/visible must be not accepted and visible; it is {made}"
 
     metadata = {"conformance": objects.ledger.run_id, "reason": "update"}
-    again_answer = _suggest(admin, objects, platform, first, program, accepted=True, visible=False, metadata=metadata)
+    # the same user named by user_id, username and email, the platform by platform_key and platform_org, direct and
+    # department_mode their published defaults, suggested_by a user's name: none changes which suggestion is updated
+    identity = _identity(admin, settings, first, made)
+    extra = {"direct": True, "department_mode": False, "platform_org": settings.org, **identity,
+             **({"suggested_by": identity["username"]} if "username" in identity else {})}
+    query = {"platform_key": platform, "platform_org": settings.org, "department_mode": "false"}
+    again_answer = _suggest(admin, objects, platform, first, program, query, accepted=True, visible=False,
+                            metadata=metadata, **extra)
     listed: list[dict[str, Any]] = []
     with check("CAT-SUG-001") as listing:
         listed = _listed(admin, platform)
         strangers = [s.get("platform_key") for s in listed if s.get("platform_key") != platform]
         assert not strangers, f"platform_key={platform} listed suggestions of other platforms: {strangers}"
+        by_org = ids_of(_listed(admin, platform, platform_org=settings.org))
+        assert by_org == ids_of(listed), f"platform_org={settings.org} names the same platform: {by_org} vs {ids_of(listed)}"
     mine = suggestions_for(listed, first, program)
     with check("CAT-SUG-012") as updated:
         again = suggestion_of(expect_status(again_answer, 200, 201, why="suggesting the same program again"))
@@ -70,6 +105,7 @@ def test_suggestion_is_created_once_then_updated(admin: ApiClient, objects: Obje
         for shown_item in (suggestion_of(again_answer), mine[0]):
             assert (shown_item.get("accepted"), shown_item.get("visible"), shown_item.get("metadata")) == \
                    (True, False, metadata), f"accepted, visible and metadata sent must be stored; got {shown_item}"
+            assert shown_item.get("direct", True) is True, f"direct sent as true must be stored; got {shown_item}"
 
     newer = suggestion_of(setup(_suggest(admin, objects, platform, second, other_program),
                                 "suggesting a second program", 200, 201))
@@ -124,7 +160,9 @@ def test_suggestion_delete(admin: ApiClient, objects: Objects, fixtures: Fixture
     with check("CAT-SUG-015"):
         expect_refused(admin.delete(SUGGESTIONS, params={"platform_key": platform}), "suggestion_id is required")
     with check("CAT-SUG-014") as deleted:
-        expect_status(admin.delete(SUGGESTIONS, params={"platform_key": platform, "suggestion_id": gone.get("id")}),
+        # platform_org (the same platform) and department_mode (its published default) are parameters of the DELETE
+        expect_status(admin.delete(SUGGESTIONS, params={"platform_key": platform, "platform_org": settings.org,
+                                                        "department_mode": "false", "suggestion_id": gone.get("id")}),
                       200, why="deleting an existing suggestion")
         left = ids_of(_listed(admin, platform))
         assert gone.get("id") not in left, f"deleted suggestion {gone.get('id')} is still listed"

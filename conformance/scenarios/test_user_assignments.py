@@ -56,7 +56,8 @@ def test_user_assignment_lifecycle(admin: ApiClient, objects: Objects, fixtures:
 
     metadata = {"conformance": objects.ledger.run_id, "seat": 2}
     values = (False, True, metadata)
-    flagged_answer = objects.assign("user", license_["id"], second, active=False, fulfilled=True, metadata=metadata)
+    flagged_answer = objects.assign("user", license_["id"], second, active=False, fulfilled=True, metadata=metadata,
+                                    platform_org=objects.settings.org)  # the same platform as platform_key
     with check("CAT-UASG-015") as flagged_stored:
         flagged = _created(flagged_answer, "active, fulfilled and metadata sent")
         shown = (flagged.get("active"), flagged.get("fulfilled"), flagged.get("metadata"))
@@ -73,6 +74,10 @@ def test_user_assignment_lifecycle(admin: ApiClient, objects: Objects, fixtures:
             f"license {license_['id']}'s list must hold its own two assignments only; it holds {listed}"
         assert all(item.get("license_id") == license_["id"] for item in listed), \
             "the list of one license showed assignments of another"
+        scoped = every(admin, USER_ASSIGNMENTS, {"license_id": license_["id"], "platform_key": objects.settings.platform_key,
+                                                 "platform_org": objects.settings.org})
+        assert sorted(ids_of(scoped)) == sorted(ids_of(listed)), \
+            f"platform_key and platform_org of the license's platform must list the same assignments: {ids_of(scoped)}"
     with check("CAT-UASG-003"):
         _, page = first_page(admin, USER_ASSIGNMENTS, {"license_id": license_["id"]})
         assert ids_of(page) == sorted([plain["id"], flagged["id"]]), \
@@ -95,8 +100,9 @@ def test_user_assignment_lifecycle(admin: ApiClient, objects: Objects, fixtures:
 
     with check("CAT-UASG-012"):
         neighbours = ids_of(_listed(admin, neighbour["id"]))
-        expect_status(admin.delete(USER_ASSIGNMENTS, params={"license_id": license_["id"],
-                                                             "assignment_id": flagged["id"]}), 200)
+        expect_status(admin.delete(USER_ASSIGNMENTS, params={"license_id": license_["id"], "assignment_id": flagged["id"],
+                                                             "platform_key": objects.settings.platform_key,
+                                                             "platform_org": objects.settings.org}), 200)
         remaining = ids_of(_listed(admin, license_["id"]))
         assert remaining == [plain["id"]], f"after the delete only {plain['id']} may remain; listed {remaining}"
         assert ids_of(_listed(admin, neighbour["id"])) == neighbours, "deleting on one license changed another license"

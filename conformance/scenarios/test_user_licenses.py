@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,15 @@ from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Fixtures, Settings
 from conformance.scenarios.answers import expect_refused, expect_status, first_page, ids_of, strictly
-from conformance.scenarios.licenses import CREATED, UNKNOWN_IN_BODY, UNKNOWN_OBJECT, new_assignment, new_user_license, probe_of
+from conformance.scenarios.licenses import (
+    CREATED,
+    UNKNOWN_IN_BODY,
+    UNKNOWN_OBJECT,
+    instant,
+    new_assignment,
+    new_user_license,
+    probe_of,
+)
 from conformance.scenarios.paths import USER_LICENSE_CREATE, USER_LICENSE_UPDATE, USER_LICENSES
 from conformance.scenarios.suggestions import UNKNOWN_ID, remember
 from conformance.verdicts import need, not_verified
@@ -78,8 +87,11 @@ def test_user_license_create_then_every_filter_narrows_the_list(admin: ApiClient
     base = objects.name("ulic")
     source_a, source_b = f"{base}-src-a", f"{base}-src-b"
     transaction = f"{base}-create-tx"
-    sent = {"platform_key": platform, "name": f"{base}-Amber", "count": 3, "started": now_iso(), "active": True,
-            "external_id": f"{base}-Amber", "source": source_a, "metadata": {"conformance": "a"}}
+    expires = (datetime.now(UTC) + timedelta(days=365)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    # platform_org names the same platform as platform_key; enrollment_config is in no published answer schema
+    sent = {"platform_key": platform, "platform_org": settings.org, "name": f"{base}-Amber", "count": 3,
+            "started": now_iso(), "expired": expires, "active": True, "external_id": f"{base}-Amber", "source": source_a,
+            "metadata": {"conformance": "a"}, "enrollment_config": {"conformance": "a"}}
     tracked, answer = _create_with(admin, objects, sent, transaction_id=transaction)
     amber: dict[str, Any] = {}
     with check("CAT-ULIC-013") as made:
@@ -98,6 +110,10 @@ def test_user_license_create_then_every_filter_narrows_the_list(admin: ApiClient
         needs(made)
         wanted = {k: sent[k] for k in ("name", "count", "source", "active", "platform_key")}
         wrong = {k: (amber.get(k), v) for k, v in wanted.items() if amber.get(k) != v}
+        if instant(amber.get("expired")) != instant(expires):
+            wrong["expired"] = (amber.get("expired"), expires)
+        if "enrollment_config" in amber and amber["enrollment_config"] != sent["enrollment_config"]:
+            wrong["enrollment_config"] = (amber["enrollment_config"], sent["enrollment_config"])
         assert not wrong, f"the created user license must carry the values sent; (got, sent): {wrong}"
         assert amber["id"] in ids_of(_only(admin, sent["external_id"])), \
             f"the new user license {amber['id']} must appear in the user license list"
