@@ -15,7 +15,7 @@ import pytest
 
 from conformance.reference import fixtures
 from conformance.reference.readings import Readings
-from conformance.reference.server import ReferenceServer
+from conformance.reference.server import ReceivedRequest, ReferenceServer, RequestLog
 
 KEY_VARIABLES = {
     "dm_admin": "CONFORMANCE_DM_ADMIN_KEY",
@@ -101,5 +101,53 @@ def reference() -> Iterator[ReferenceServer]:
     server.start()
     try:
         yield server
+    finally:
+        server.stop()
+
+
+def probe_state(server: ReferenceServer) -> dict[str, Any]:
+    """The reference's hidden state (counts of every table) through its probe."""
+    import httpx
+
+    headers = {"Authorization": f"Api-Token {server.keys.dm_admin}"}
+    return httpx.get(f"{server.base_url}{fixtures.PROBE_PATH}/v1/state", headers=headers).json()
+
+
+def license_rows(server: ReferenceServer) -> int:
+    objects = probe_state(server)["objects"]
+    return int(objects["program_licenses"] + objects["user_licenses"])
+
+
+@dataclass
+class ServedRun:
+    """One whole ci run against a served reference with every key, the probe and a request log: several tests
+    judge the same run (each whole ci run costs about 40 s of the project's 10-minute budget)."""
+
+    server: ReferenceServer
+    env: dict[str, str]
+    config: Path
+    done: Completed
+    objects_before: dict[str, int]
+    objects_after: dict[str, int]
+    license_rows_before: int
+    license_rows_after: int
+    requests: list[ReceivedRequest]
+
+
+@pytest.fixture(scope="session")
+def served_ci_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedRun]:
+    """The ci profile once against a served reference; what the reference held before and after, and what it received.
+    A test that runs again against the same server (test_cleanup's second run) does so after the others read this."""
+    tmp_path = tmp_path_factory.mktemp("served-ci")
+    log = RequestLog()
+    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:", request_log=log)
+    server.start()
+    try:
+        env = write_target_config(tmp_path / "target.toml", server)
+        objects_before, rows_before = probe_state(server)["objects"], license_rows(server)
+        done = run_cli("run", "--config", str(tmp_path / "target.toml"), "--profile", "ci",
+                       "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
+        yield ServedRun(server, env, tmp_path / "target.toml", done, objects_before, probe_state(server)["objects"],
+                        rows_before, license_rows(server), list(log.requests))
     finally:
         server.stop()

@@ -15,18 +15,19 @@ import pytest
 
 from conformance.client.ledger import RETIRED_NAMES
 from conformance.reference.server import ReferenceServer
-from tests.integration.conftest import run_cli, write_target_config
+from tests.integration.conftest import ServedRun, license_rows, probe_state, run_cli, write_target_config
 
 LICENSE_TABLES = {"program_licenses", "user_licenses", "license_history"}  # the API offers no delete for these
+ROLE_GROUP_TABLES = {"rbac_roles": 4, "user_groups": 4}  # nor for these: at most this many new ones a ci run
+UNDELETABLE = LICENSE_TABLES | set(ROLE_GROUP_TABLES) | {"group_members"}  # (the members of the groups made)
 
 
 def state(server: ReferenceServer) -> dict[str, Any]:
-    headers = {"Authorization": f"Api-Token {server.keys.dm_admin}"}
-    return httpx.get(f"{server.base_url}/conformance-probe/v1/state", headers=headers).json()
+    return probe_state(server)
 
 
 def deletable(objects: dict[str, int]) -> dict[str, int]:
-    return {table: count for table, count in objects.items() if table not in LICENSE_TABLES}
+    return {table: count for table, count in objects.items() if table not in UNDELETABLE}
 
 
 def licenses(server: ReferenceServer) -> list[dict[str, Any]]:
@@ -53,44 +54,42 @@ def left_by_a_killed_run(server: ReferenceServer, out: Path) -> dict[str, Any]:
     return dict(policy)
 
 
-def test_a_run_leaves_nothing_behind_but_retired_licenses(tmp_path: Path, reference: ReferenceServer) -> None:
-    env = write_target_config(tmp_path / "t.toml", reference)
-    before = state(reference)["objects"]
-    done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--report-dir", str(tmp_path / "out"),
-                   report_dir=tmp_path / "out", env=env)
+def test_a_run_leaves_nothing_behind_but_retired_licenses(served_ci_run: ServedRun) -> None:
+    done = served_ci_run.done
     assert done.code == 0, done.stdout + done.stderr
-    after = state(reference)["objects"]
-    assert deletable(after) == deletable(before)
+    assert deletable(served_ci_run.objects_after) == deletable(served_ci_run.objects_before)
+    grown = {table: served_ci_run.objects_after[table] - served_ci_run.objects_before[table] for table in ROLE_GROUP_TABLES}
+    assert all(grown[table] <= most for table, most in ROLE_GROUP_TABLES.items()), \
+        f"roles and groups (the API deletes none) a ci run added: {grown}, at most {ROLE_GROUP_TABLES}"
     run_id = done.summary()["run_id"]
-    created = [lic for lic in licenses(reference) if run_id in lic["name"] or run_id in str(lic["external_id"])]
+    created = [lic for lic in licenses(served_ci_run.server)
+               if run_id in lic["name"] or run_id in str(lic["external_id"])]
     assert created, "the run created licenses whose external_id names its run ID"
     assert all(lic["active"] is False for lic in created), "every license the run created is retired"
     assert any(lic["name"] in RETIRED_NAMES.values() for lic in created), "retired into the pool a later run reuses"
-    assert not (tmp_path / "out" / "ledger.jsonl").exists(), "a clean run leaves no ledger"
-
-
-def license_rows(server: ReferenceServer) -> int:
-    objects = state(server)["objects"]
-    return int(objects["program_licenses"] + objects["user_licenses"])
+    assert not (done.report_dir / "ledger.jsonl").exists(), "a clean run leaves no ledger"
 
 
 # tests that need licenses and seats but never test the create operation itself (every license comes from the pool)
 POOLED = ("CAT-SEAT-001", "CAT-SEAT-002", "CAT-SEAT-004", "CAT-LICUPD-001", "CAT-ULIC-024", "CAT-PASG-005")
 
 
-def test_a_second_run_reuses_the_licenses_the_first_retired(tmp_path: Path, reference: ReferenceServer) -> None:
-    """Two whole ci runs against one target: the second adds at most 10 license rows (only the tests of the create
-    operations create; every other license comes from the pool of retired ones) and reaches the same verdicts."""
-    env = write_target_config(tmp_path / "t.toml", reference)
-    added, verdicts = [], []
-    for run in ("first", "second"):
-        before = license_rows(reference)
-        done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--profile", "ci", "--report-dir",
-                       str(tmp_path / run), report_dir=tmp_path / run, env=env)
+def test_a_second_run_reuses_the_licenses_the_first_retired(tmp_path: Path, served_ci_run: ServedRun) -> None:
+    """Two whole ci runs against one target (the first is the shared served run): the second adds at most 10 license
+    rows (only the tests of the create operations create; every other license comes from the pool of retired ones)
+    and reaches the same verdicts."""
+    reference = served_ci_run.server
+    first = served_ci_run.done
+    added = [served_ci_run.license_rows_after - served_ci_run.license_rows_before]
+    before = license_rows(reference)
+    second = run_cli("run", "--config", str(served_ci_run.config), "--profile", "ci", "--report-dir",
+                     str(tmp_path / "second"), report_dir=tmp_path / "second", env=served_ci_run.env)
+    added.append(license_rows(reference) - before)
+    verdicts = []
+    for done in (first, second):
         assert done.code == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert {r["id"]: r["verdict"] for r in done.summary()["requirements"] if r["id"] in POOLED} == \
                dict.fromkeys(POOLED, "passed")
-        added.append(license_rows(reference) - before)
         verdicts.append({r["id"]: r["verdict"] for r in done.summary()["requirements"]})
     assert added[0] > 0, "the first run needed licenses"
     assert added[1] <= 10, f"the second run reuses the retired ones: license rows added per run {added}"

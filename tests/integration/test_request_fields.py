@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from conformance.properties.published import resolve, without_additions
-from conformance.reference.server import ReceivedRequest, ReferenceServer, RequestLog
-from tests.integration.conftest import run_cli, write_target_config
+from conformance.reference.server import ReceivedRequest
+from tests.integration.conftest import ServedRun
 
 CONTRACT = Path(__file__).resolve().parents[2] / "openapi" / "ibl-data-manager.yaml"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -142,20 +142,11 @@ def published() -> dict[str, set[str]]:
 
 
 @pytest.fixture(scope="module")
-def sent(tmp_path_factory: pytest.TempPathFactory, published: dict[str, set[str]]) -> dict[str, set[str]]:
-    """What the scenarios of one ci run against the reference sent, by operation."""
-    tmp_path = tmp_path_factory.mktemp("request-fields")
-    log = RequestLog()
-    server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:", request_log=log)
-    server.start()
-    try:
-        env = write_target_config(tmp_path / "target.toml", server)
-        done = run_cli("run", "--config", str(tmp_path / "target.toml"), "--profile", "ci",
-                       "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
-    finally:
-        server.stop()
+def sent(served_ci_run: ServedRun, published: dict[str, set[str]]) -> dict[str, set[str]]:
+    """What the scenarios of one ci run against the reference sent, by operation (the shared served run)."""
+    done = served_ci_run.done
     assert done.code == 0, done.stdout + done.stderr
-    return sent_fields(log.requests, published)
+    return sent_fields(served_ci_run.requests, published)
 
 
 def _pairs(fields: dict[str, set[str]]) -> set[Field]:

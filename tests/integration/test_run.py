@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.reference.server import ReferenceServer
-from tests.integration.conftest import KEY_VARIABLES, clean_env, run_cli, write_target_config
+from tests.integration.conftest import KEY_VARIABLES, ServedRun, clean_env, run_cli, write_target_config
 
 NAMED_SCENARIOS = ("CAT-LICUPD-010", "CAT-LICUPD-011", "CAT-SEAT-001", "CAT-SEAT-002", "CAT-SEAT-003",
                    "CORE-RBAC-020", "CORE-RBAC-021", "CORE-RBAC-022")
@@ -89,17 +89,14 @@ def test_run_against_conformance_serve_with_the_sample_config(tmp_path: Path) ->
     assert_five_outputs(tmp_path / "out")
 
 
-def test_run_against_a_served_reference_with_a_config(tmp_path: Path, reference: ReferenceServer) -> None:
-    config = tmp_path / "target.toml"
-    env = write_target_config(config, reference)
-    done = run_cli("run", "--config", str(config), "--profile", "ci", "--report-dir", str(tmp_path / "out"),
-                   report_dir=tmp_path / "out", env=env)
+def test_run_against_a_served_reference_with_a_config(served_ci_run: ServedRun) -> None:
+    done = served_ci_run.done
     assert done.code == 0, done.stdout + done.stderr
     counts = done.summary()["counts"]["tests"]
     assert counts["failed"] == 0 and counts.get("warning", 0) == 0, counts  # the baseline of tests/faults
     assert_every_observable_requirement_passed(done.summary())
-    assert done.summary()["target"]["base_url"] == reference.base_url
-    assert_five_outputs(tmp_path / "out")  # (no key in any of them: tests/integration/test_secrets.py)
+    assert done.summary()["target"]["base_url"] == served_ci_run.server.base_url
+    assert_five_outputs(done.report_dir)  # (no key in any of them: tests/integration/test_secrets.py)
 
 
 def test_without_a_probe_history_requirements_are_not_verified(tmp_path: Path, reference: ReferenceServer) -> None:
