@@ -14,7 +14,8 @@ from conformance.client.objects import Objects
 from conformance.client.session import Session
 from conformance.config import Settings
 from conformance.generation import profiles
-from conformance.properties.support import Caller, Pool
+from conformance.properties.pool import Pool
+from conformance.properties.reporting import Caller
 from conformance.verdicts import not_verified
 
 profiles.register_profiles()

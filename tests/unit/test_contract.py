@@ -303,7 +303,7 @@ def _negative_case(label: str, query: dict[str, Any]) -> Any:
     from schemathesis.core.parameters import ParameterLocation
     from schemathesis.generation.meta import ComponentInfo
 
-    from conformance.properties.support import operations
+    from conformance.properties.contract import operations
 
     case = operations()[label].Case(query=query)
     if case.meta is not None:
@@ -319,7 +319,7 @@ def _caller() -> Any:
 
 def test_a_negative_case_that_breaks_only_an_added_constraint_is_not_judged() -> None:
     """page=0 breaks the contract's minimum: 1 (an addition) but not the published document: not sent, not judged."""
-    from conformance.properties.support import acceptance_requirement, request_violations
+    from conformance.properties.judging import acceptance_requirement, request_violations
 
     label = "GET /api/core/rbac/roles/"
     only_added = _negative_case(label, {"page": 0, "page_size": 0})
