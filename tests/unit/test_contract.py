@@ -298,17 +298,10 @@ def test_the_published_copy_drops_every_added_request_constraint(document: dict[
 
 
 def _negative_case(label: str, query: dict[str, Any]) -> Any:
-    """A generated-style case of `label` with `query`, marked negative in its query (as schemathesis marks it)."""
-    from schemathesis import GenerationMode
-    from schemathesis.core.parameters import ParameterLocation
-    from schemathesis.generation.meta import ComponentInfo
-
+    """A case of `label` with `query` as a generated one would carry it (what it breaks is read from the request)."""
     from conformance.properties.contract import operations
 
-    case = operations()[label].Case(query=query)
-    if case.meta is not None:
-        case.meta.components[ParameterLocation.QUERY] = ComponentInfo(mode=GenerationMode.NEGATIVE)
-    return case
+    return operations()[label].Case(query=query)
 
 
 def _caller() -> Any:
