@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -21,6 +22,8 @@ GROUP_ASSIGNMENTS = "/api/catalog/licenses/program/assignment/group/"
 SUGGESTIONS = "/api/catalog/suggestions/program/manage/"
 GROUP_SUGGESTIONS = "/api/catalog/suggestions/program/manage/group/"
 RBAC_POLICIES = "/api/core/rbac/policies/"
+RBAC_GROUPS = "/api/core/rbac/groups/"
+SUITE_GROUP_PREFIX = "conformance-group-"  # + the platform and the sorted member ids: the same name on every run
 MAX_PAGES = 200  # a list longer than this is not walked to its end
 # What the documented license update sets (the update cannot change the platform, program or external_id): a
 # factory license asked for with other fields (transaction_id, change_type, external_id) is always a new one.
@@ -303,6 +306,59 @@ class Objects:
         created = self._created((client or self.admin).post(RBAC_POLICIES, body), "RBAC policy", 201, 200)
         self._record("rbac_policy", policy_id=created["id"], platform_key=body["platform_key"])
         return dict(created)
+
+    # ---- the suite's groups: the API can neither delete nor change a group, so the suite makes each group it needs
+    # once per target under a fixed name and every later run finds and reuses it (never in the ledger: it stays)
+
+    _suite_groups: ClassVar[dict[tuple[str, ...] | tuple[Any, ...], dict[str, Any] | None]] = {}  # run, target, members
+
+    def suite_group(self, members: Iterable[int]) -> dict[str, Any] | None:
+        """The suite's group on the platform under test with exactly `members`, as the group list shows it: found by
+        its fixed name, else created with users_to_add; None when it has other members or the target refuses it."""
+        wanted = tuple(sorted(set(members)))
+        key = (self.ledger.run_id, self.settings.base_url, self.settings.platform_key, wanted)
+        if key not in self._suite_groups:
+            with self.ledger.claiming():  # one process of the run looks and creates at a time: one group, not two
+                self._suite_groups[key] = self._find_or_make_group(wanted)
+        group = self._suite_groups[key]
+        return dict(group) if group is not None else None
+
+    def suite_group_name(self, members: tuple[int, ...]) -> str:
+        """The fixed name (and unique_id) of the suite's group of `members` on the platform under test."""
+        return f"{SUITE_GROUP_PREFIX}{self.settings.platform_key}-{'-'.join(str(m) for m in members)}"
+
+    def _find_or_make_group(self, members: tuple[int, ...]) -> dict[str, Any] | None:
+        name = self.suite_group_name(members)
+        found = self._listed_groups(name)
+        if not found:
+            body = {"unique_id": name, "name": name, "platform_key": self.settings.platform_key,
+                    "description": "Made once by ibl-conformance and reused by its later runs (groups have no delete)",
+                    "users_to_add": list(members)}
+            answer = self.admin.post(RBAC_GROUPS, body)
+            if answer.status not in (200, 201):
+                return None  # e.g. a caller without group creation: the scenarios use the fixture groups
+            made = answer.json()
+            found = self._listed_groups(name) or ([made] if isinstance(made, dict) else [])
+        fitting = [group for group in found if self._is_suite_group(group, name, members)]
+        return min(fitting, key=lambda group: group["id"]) if fitting else None  # another member list: not ours to use
+
+    def _listed_groups(self, name: str) -> list[dict[str, Any]]:
+        """The platform's groups named exactly `name` (the documented filters: name, a partial match, and platform_key)."""
+        exchange = self.admin.get(RBAC_GROUPS, params={"platform_key": self.settings.platform_key, "name": name,
+                                                       "include_users": "true", "page_size": CANDIDATE_PAGE})
+        body = exchange.json() if exchange.status == 200 else None
+        items = body.get("results") if isinstance(body, dict) else body
+        return [item for item in items or [] if isinstance(item, dict) and item.get("name") == name]
+
+    def _is_suite_group(self, group: dict[str, Any], name: str, members: tuple[int, ...]) -> bool:
+        """The group is the suite's (its name and unique_id, the platform, not internal) with exactly `members`."""
+        users = group.get("users")
+        shown = {user.get("id") for user in users if isinstance(user, dict)} if isinstance(users, list) else None
+        platform = group.get("platform")
+        platform_key = platform.get("key", self.settings.platform_key) if isinstance(platform, dict) else None
+        return (isinstance(group.get("id"), int) and str(group.get("unique_id", name)).startswith("conformance-")
+                and group.get("name") == name and platform_key in (None, self.settings.platform_key)
+                and group.get("is_internal") is not True and shown == set(members))
 
     def cleanup(self) -> None:
         """Undo what this scope created."""

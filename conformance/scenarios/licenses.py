@@ -97,6 +97,39 @@ def group_members(admin: ApiClient, settings: Settings, group_id: int) -> set[in
     return {user["id"] for user in users}
 
 
+SUITE_GROUP_SIZE = 2  # members of each group the suite makes (a license for a group then needs few seats)
+
+
+def suite_groups(objects: Objects, count: int) -> list[tuple[int, set[int]]] | None:
+    """`count` of the suite's own groups (made once per target, client/objects.py), each of SUITE_GROUP_SIZE fixture
+    users and no two sharing a member, with their members; None when the fixtures have too few users or the target
+    will not make or show them."""
+    users = objects.settings.fixtures.user_ids
+    if len(users) < count * SUITE_GROUP_SIZE:
+        return None
+    found = []
+    for first in range(0, count * SUITE_GROUP_SIZE, SUITE_GROUP_SIZE):
+        group = objects.suite_group(users[first:first + SUITE_GROUP_SIZE])
+        if group is None:
+            return None
+        found.append((group["id"], {user["id"] for user in group["users"]}))
+    return found
+
+
+def fixture_groups(objects: Objects, count: int) -> list[tuple[int, set[int]]]:
+    """The first `count` fixture groups with their members as the target lists them."""
+    return [(group, group_members(objects.admin, objects.settings, group))
+            for group in need(objects.settings.fixtures.group_ids, count, "group_ids")]
+
+
+def groups_with_members(objects: Objects, count: int) -> list[tuple[int, set[int]]]:
+    """`count` groups with members and their members: the suite's own, else the fixture groups (none may be empty)."""
+    found = suite_groups(objects, count) or fixture_groups(objects, count)
+    if any(not members for _, members in found):
+        not_verified(f"needs {count} fixture groups with members; members: {found}")
+    return found
+
+
 def _group_in(groups: Iterator[dict[str, Any]], group_id: int, learn: str | None = None) -> dict[str, Any] | None:
     """The group `group_id` among `groups`; when `learn` (a platform) is given, every name seen is remembered."""
     for group in groups:

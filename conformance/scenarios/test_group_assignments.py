@@ -3,6 +3,8 @@
 Every license a test assigns a group to has a seat for each member of each group it assigns (as the RBAC
 group list shows the members), on top of the assignments it already holds: the published note "If the
 license doesn't have enough seats, the operation will fail" (refuse the whole group) then never applies.
+The groups are the suite's own (two fixture users each, made once per target and reused by later runs), or the
+fixture groups on a target that will not make them.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from conformance.scenarios.licenses import (
     UNKNOWN_OBJECT,
     assignments,
     group_assignments,
-    group_members,
+    groups_with_members,
     ids,
     new_assignment,
     new_program_license,
     the_license,
 )
 from conformance.scenarios.paths import GROUP_ASSIGNMENTS
-from conformance.verdicts import need, not_verified
+from conformance.verdicts import not_verified
 
 
 def _post(objects: Objects, license_id: int | None, body: dict[str, Any]) -> Exchange:
@@ -59,13 +61,9 @@ def _holders(admin: ApiClient, license_id: int) -> dict[Any, dict[str, Any]]:
     return {a.get("user_id"): a for a in assignments(admin, license_id)}
 
 
-def _groups(objects: Objects, fixtures: Fixtures, count: int) -> list[tuple[int, set[int]]]:
-    """The first `count` fixture groups with their members as the target lists them (none may be empty)."""
-    groups = need(fixtures.group_ids, count, "group_ids")
-    found = [(g, group_members(objects.admin, objects.settings, g)) for g in groups]
-    if any(not members for _, members in found):
-        not_verified(f"needs {count} fixture groups with members; members: {found}")
-    return found
+def _groups(objects: Objects, count: int) -> list[tuple[int, set[int]]]:
+    """`count` groups with members, each with its members: the suite's own groups, else the fixture groups."""
+    return groups_with_members(objects, count)
 
 
 def _license(objects: Objects, seats: int) -> dict[str, Any]:
@@ -93,7 +91,7 @@ def _nothing_created(admin: ApiClient, license_id: int, why: str) -> None:
                          "CAT-GASG-016", "CAT-GASG-017", "CAT-SEAT-011")
 def test_group_assignment_gives_members_seats(objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
     admin = objects.admin
-    ((group, members),) = _groups(objects, fixtures, 1)
+    ((group, members),) = _groups(objects, 1)
     outsiders = sorted(set(fixtures.user_ids) - members)
     license_ = _license(objects, _seats(members, held=2))
     direct_user = min(members)
@@ -159,9 +157,9 @@ def test_group_assignment_gives_members_seats(objects: Objects, fixtures: Fixtur
 
 @pytest.mark.requirement("CAT-GASG-001", "CAT-GASG-002", "CAT-GASG-003", "CAT-GASG-004", "CAT-GASG-005",
                          "CAT-GASG-006", "CAT-GASG-018", "CAT-GASG-020", "CAT-GASG-021", "CAT-GASG-022", "CAT-GASG-024")
-def test_group_assignment_list_and_delete(objects: Objects, fixtures: Fixtures) -> None:
+def test_group_assignment_list_and_delete(objects: Objects) -> None:
     admin = objects.admin
-    (g1, m1), (g2, m2) = _groups(objects, fixtures, 2)
+    (g1, m1), (g2, m2) = _groups(objects, 2)
     license_ = _license(objects, _seats(m1, m2, held=1))
     elsewhere = _license(objects, _seats(m1))
     direct_user = min(m1)
@@ -234,9 +232,9 @@ def test_group_assignment_list_and_delete(objects: Objects, fixtures: Fixtures) 
 
 @pytest.mark.requirement("CAT-GASG-008", "CAT-GASG-009", "CAT-GASG-010", "CAT-GASG-011", "CAT-GASG-019",
                          "CAT-GASG-020")
-def test_group_assignment_refusals(objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
+def test_group_assignment_refusals(objects: Objects, settings: Settings) -> None:
     admin = objects.admin
-    ((group, members),) = _groups(objects, fixtures, 1)
+    ((group, members),) = _groups(objects, 1)
     platform = settings.platform_key
     license_ = _license(objects, _seats(members))
     with check("CAT-GASG-008"):
@@ -266,10 +264,10 @@ def test_group_assignment_refusals(objects: Objects, fixtures: Fixtures, setting
 
 
 @pytest.mark.requirement("CAT-GASG-023")
-def test_group_assignment_delete_without_remove_user_assignments(objects: Objects, fixtures: Fixtures) -> None:
+def test_group_assignment_delete_without_remove_user_assignments(objects: Objects) -> None:
     """MAY: the omitted parameter removes all (published default true) or none of the members' assignments."""
     admin = objects.admin
-    ((group, members),) = _groups(objects, fixtures, 1)
+    ((group, members),) = _groups(objects, 1)
     license_ = _license(objects, _seats(members))
     made = setup(_assign_group(objects, license_["id"], group), "assigning a group").json()
     given = {u for u, a in _holders(admin, license_["id"]).items() if a.get("direct") is False}

@@ -1,7 +1,8 @@
 """Program suggestions for groups: create-or-update, user_count, list (query, order, pages), delete.
 
 Every group suggestion a test creates is for a (group, program) pair that holds no group suggestion on the
-target yet (`fresh_pairs`); a group's member count is read from the RBAC groups list, never assumed.
+target yet (`fresh_pairs`), the suite's own groups first (made once per target, conformance/client/objects.py);
+a group's member count is read from the RBAC groups list, never assumed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from conformance.checks import check, needs, setup
 from conformance.client.objects import Objects
 from conformance.client.session import ApiClient, Exchange
-from conformance.config import Fixtures, Settings
+from conformance.config import Settings
 from conformance.scenarios.answers import (
     every,
     expect_refused,
@@ -24,10 +25,12 @@ from conformance.scenarios.answers import (
     strictly,
     walk_pages,
 )
+from conformance.scenarios.licenses import suite_groups
 from conformance.scenarios.paths import GROUP_SUGGESTIONS, RBAC_GROUPS
 from conformance.scenarios.suggestions import UNKNOWN_ID, fresh_pairs, suggest, suggestion_of
 from conformance.verdicts import need, not_verified
 
+SUITE_GROUPS = 2  # the suite's groups the tests suggest to (the group assignment tests use the same two)
 PAGED_WALK = 20  # how many one-item pages the page walk compares (bounded on targets with many suggestions)
 
 
@@ -35,10 +38,17 @@ def _listed(admin: ApiClient, platform: str, **params: Any) -> list[dict[str, An
     return every(admin, GROUP_SUGGESTIONS, {"platform_key": platform, **params})
 
 
-def _pairs(admin: ApiClient, settings: Settings, fixtures: Fixtures, count: int) -> list[tuple[Any, str]]:
-    need(fixtures.group_ids, 1, "group_ids")
+def _pairs(objects: Objects, count: int) -> list[tuple[Any, str]]:
+    """`count` (group, program) pairs without a group suggestion: the suite's own groups first (made once per target;
+    no one else suggests to them), then the fixture groups."""
+    settings = objects.settings
+    fixtures = settings.fixtures
     need(fixtures.program_keys, 1, "program_keys")
-    return fresh_pairs(admin, GROUP_SUGGESTIONS, settings.platform_key, "group_id", fixtures.group_ids,
+    own = [group for group, _ in suite_groups(objects, SUITE_GROUPS) or []]
+    holders = tuple(dict.fromkeys([*own, *fixtures.group_ids]))
+    if not holders:
+        need(fixtures.group_ids, 1, "group_ids")
+    return fresh_pairs(objects.admin, GROUP_SUGGESTIONS, settings.platform_key, "group_id", holders,
                        fixtures.program_keys, count)
 
 
@@ -68,10 +78,9 @@ def _members(admin: ApiClient, platform: str, group_id: Any) -> int:
 @pytest.mark.smoke
 @pytest.mark.requirement("CAT-SUGG-001", "CAT-SUGG-004", "CAT-SUGG-006", "CAT-SUGG-010", "CAT-SUGG-011",
                          "CAT-SUGG-012", "CAT-SUGG-013")
-def test_group_suggestion_lifecycle(admin: ApiClient, objects: Objects, fixtures: Fixtures,
-                                    settings: Settings) -> None:
+def test_group_suggestion_lifecycle(admin: ApiClient, objects: Objects, settings: Settings) -> None:
     platform = settings.platform_key
-    (group, program), (other_group, other_program) = _pairs(admin, settings, fixtures, 2)
+    (group, program), (other_group, other_program) = _pairs(objects, 2)
 
     plain_answer = _suggest(admin, objects, platform, group, program)
     metadata = {"conformance": objects.ledger.run_id}
@@ -138,9 +147,9 @@ def test_group_suggestion_lifecycle(admin: ApiClient, objects: Objects, fixtures
 
 
 @pytest.mark.requirement("CAT-SUGG-003")
-def test_group_suggestion_query(admin: ApiClient, objects: Objects, fixtures: Fixtures, settings: Settings) -> None:
+def test_group_suggestion_query(admin: ApiClient, objects: Objects, settings: Settings) -> None:
     platform = settings.platform_key
-    (group, program), (other_group, other_program) = _pairs(admin, settings, fixtures, 2)
+    (group, program), (other_group, other_program) = _pairs(objects, 2)
     one = _made(_suggest(admin, objects, platform, group, program))
     two = _made(_suggest(admin, objects, platform, other_group, other_program))
 
@@ -160,12 +169,11 @@ def test_group_suggestion_query(admin: ApiClient, objects: Objects, fixtures: Fi
 
 @pytest.mark.requirement("CAT-SUGG-002", "CAT-SUGG-007", "CAT-SUGG-008", "CAT-SUGG-009", "CAT-SUGG-014",
                          "CAT-SUGG-015", "CAT-SUGG-016", "CAT-SUGG-017")
-def test_group_suggestion_refusals(admin: ApiClient, objects: Objects, fixtures: Fixtures,
-                                   settings: Settings) -> None:
+def test_group_suggestion_refusals(admin: ApiClient, objects: Objects, settings: Settings) -> None:
     platform = settings.platform_key
     with check("CAT-SUGG-002"):
         expect_refused(admin.get(GROUP_SUGGESTIONS), "platform_key is required")
-    ((group, program),) = _pairs(admin, settings, fixtures, 1)
+    ((group, program),) = _pairs(objects, 1)
     held = _made(_suggest(admin, objects, platform, group, program))
 
     valid = {"platform_key": platform, "program_key": program, "group_id": group}

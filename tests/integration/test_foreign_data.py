@@ -239,7 +239,7 @@ def test_a_ci_run_leaves_foreign_objects_untouched(tmp_path: Path, seeded: tuple
 def test_a_full_run_leaves_foreign_objects_untouched(tmp_path: Path, seeded: tuple[ReferenceServer, Rows]) -> None:
     server, before = seeded
     env = write_target_config(tmp_path / "t.toml", server)
-    done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--profile", "full", "--time-budget", "45",
+    done = run_cli("run", "--config", str(tmp_path / "t.toml"), "--profile", "full", "--time-budget", "30",
                    "--report-dir", str(tmp_path / "out"), report_dir=tmp_path / "out", env=env)
     assert done.code in (0, 1), done.stdout + done.stderr
     assert_untouched(server, before, "a full run")

@@ -103,7 +103,7 @@ def test_without_a_probe_history_requirements_are_not_verified(tmp_path: Path, r
     config = tmp_path / "target.toml"
     env = write_target_config(config, reference, probe=False)
     done = run_cli("run", "--config", str(config), "--report-dir", str(tmp_path / "out"),
-                   report_dir=tmp_path / "out", env=env)
+                   "--requirement", "CAT-LICUPD-01", "--requirement", "CAT-SEAT-003", report_dir=tmp_path / "out", env=env)
     assert done.code == 0, done.stdout + done.stderr
     assert done.verdict_of("CAT-LICUPD-010") == "not verified"
     assert done.verdict_of("CAT-LICUPD-011") == "not verified"
