@@ -108,3 +108,25 @@ def test_without_a_probe_history_requirements_are_not_verified(tmp_path: Path, r
     assert done.verdict_of("CAT-LICUPD-010") == "not verified"
     assert done.verdict_of("CAT-LICUPD-011") == "not verified"
     assert done.verdict_of("CAT-SEAT-003") == "passed"
+
+
+DEPARTMENT = ("CAT-ACL-016", "CAT-ACL-019", "CAT-ACL-020", "CAT-SUG-005", "CAT-SUGG-005")
+
+
+def test_the_department_requirements_need_the_department_admin_key(tmp_path: Path, served_ci_run: ServedRun,
+                                                                   reference: ReferenceServer) -> None:
+    """With the optional department-admin key (the shared served run) they are verified; a config that names no such
+    key leaves them "not verified" with the reason."""
+    for requirement in DEPARTMENT:
+        assert served_ci_run.done.verdict_of(requirement) == "passed", requirement
+    config = tmp_path / "target.toml"
+    env = write_target_config(config, reference)
+    config.write_text(config.read_text().replace('department_admin = "CONFORMANCE_DEPARTMENT_ADMIN_KEY"\n', ""))
+    env.pop("CONFORMANCE_DEPARTMENT_ADMIN_KEY")
+    selection = [arg for requirement in DEPARTMENT for arg in ("--requirement", requirement)]
+    done = run_cli("run", "--config", str(config), "--report-dir", str(tmp_path / "out"), *selection,
+                   report_dir=tmp_path / "out", env=env)
+    assert done.code in (0, 2), done.stdout + done.stderr  # 2: nothing could be verified
+    reasons = {r["id"]: r.get("reason") or "" for r in done.summary()["requirements"] if r["id"] in DEPARTMENT}
+    assert reasons and all(done.verdict_of(requirement) == "not verified" for requirement in reasons), reasons
+    assert all("department-admin key" in reason for reason in reasons.values()), reasons
