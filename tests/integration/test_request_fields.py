@@ -30,22 +30,15 @@ Field = tuple[str, str]  # ("METHOD /path/{template}", "name"): "?name" a query 
 # The published document repeats each list's filters and pagination on the POST and DELETE of the same path
 # (drf-spectacular's filter backends on one view); no document gives them a meaning on a write, which names its
 # object by assignment_id / suggestion_id and its platform in the body.
-_LIST_PARAMETERS_ON_WRITES = {
-    "POST /api/catalog/licenses/program/assignment/": ("active", "email", "fulfilled", "page", "page_size", "sort",
-                                                       "user_id"),
-    "POST /api/catalog/licenses/program/assignment/group/": ("active", "fulfilled", "group_id", "page", "page_size",
-                                                             "sort"),
-    "POST /api/catalog/licenses/user/assignment/": ("page", "page_size", "sort"),
-    "POST /api/catalog/suggestions/program/manage/": ("page", "page_size", "query", "sort"),
-    "POST /api/catalog/suggestions/program/manage/group/": ("page", "page_size", "query", "sort"),
-    "DELETE /api/catalog/licenses/program/assignment/": ("active", "email", "fulfilled", "page", "page_size", "sort",
-                                                         "user_id"),
-    "DELETE /api/catalog/licenses/program/assignment/group/": ("active", "fulfilled", "group_id", "page", "page_size",
-                                                               "sort"),
-    "DELETE /api/catalog/licenses/user/assignment/": ("page", "page_size", "sort"),
-    "DELETE /api/catalog/suggestions/program/manage/": ("page", "page_size", "query", "sort"),
-    "DELETE /api/catalog/suggestions/program/manage/group/": ("page", "page_size", "query", "sort"),
+_LIST_PARAMETERS = {  # by path: the same on its POST and its DELETE
+    "/api/catalog/licenses/program/assignment/": ("active", "email", "fulfilled", "page", "page_size", "sort", "user_id"),
+    "/api/catalog/licenses/program/assignment/group/": ("active", "fulfilled", "group_id", "page", "page_size", "sort"),
+    "/api/catalog/licenses/user/assignment/": ("page", "page_size", "sort"),
+    "/api/catalog/suggestions/program/manage/": ("page", "page_size", "query", "sort"),
+    "/api/catalog/suggestions/program/manage/group/": ("page", "page_size", "query", "sort"),
 }
+_LIST_PARAMETERS_ON_WRITES = {f"{method} {path}": names for path, names in _LIST_PARAMETERS.items()
+                              for method in ("POST", "DELETE")}
 # The assignment POSTs name the platform in the body (platform_key and platform_org are sent there); the scenarios'
 # assignment helpers send license_id alone in the query.
 _PLATFORM_IN_THE_BODY = ("POST /api/catalog/licenses/program/assignment/",
