@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "process (`conformance serve`; the suite and the reference then use a core each)")
     run.add_argument("--requirement", action="append", metavar="ID", dest="requirements",
                      help="run only the tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
-    run.add_argument("--workers", type=int, default=1, metavar="N",
-                     help="run tests in N parallel processes (default 1; embedded target: one reference per worker)")
+    run.add_argument("--workers", metavar="N|auto",
+                     help="run tests in N parallel processes (default auto: one per core the machine's load leaves "
+                          "free, at most 2; embedded target: one reference per worker)")
     run.add_argument("--max-failures", type=int, metavar="N", help="stop after N failed tests")
     run.add_argument("--no-replay", action="store_true",
                      help="count a failure at once instead of replaying it first to tell flaky from failing")
@@ -108,14 +109,11 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides = {name: getattr(args, name, None) for name in SETTINGS}  # every setting that has a flag
     settings = load_settings(args.config, overrides=overrides)
-    if args.workers < 1 or (args.max_failures is not None and args.max_failures < 1):
-        raise UsageError("--workers and --max-failures take a whole number from 1 up")
+    if args.max_failures is not None and args.max_failures < 1:
+        raise UsageError("--max-failures takes a whole number from 1 up")
     extra = [f"--conformance-requirement={r}" for r in args.requirements or ()]
     extra += [f"--conformance-operation={o}" for o in args.operations or ()]
     extra += [f"--conformance-area={a}" for a in args.areas or ()]
-    if args.workers > 1:
-        # tests, not files, are shared out: the generated tests of one operation kind all live in one module
-        extra += ["-n", str(args.workers), "--dist", "worksteal"]
     if args.max_failures:
         extra.append(f"--maxfail={args.max_failures}")
     if not args.no_replay:

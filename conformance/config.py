@@ -94,6 +94,7 @@ class Settings:
     time_budget: float | None = None  # seconds for the generated tests (None: the profile's own)
     spec: Path | None = None  # another version of the contract (None: the shipped one)
     embedded_reference: str = "thread"  # no base_url: the reference runs in a thread of each worker, or in a process
+    workers: int | None = None  # processes the tests are shared out to; None: what pays on this machine (workers.py)
     config_file: Path | None = None
 
     @property
@@ -279,6 +280,20 @@ def _embedded_reference(value: Any, what: str) -> str:
     return str(value)
 
 
+def _workers(value: Any, what: str) -> int | None:
+    if value in (None, "", "auto"):
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        count = int(str(value).strip())
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UsageError(f"{what} must be auto or a whole number from 1 up, got {value!r}")
+    return count
+
+
 def _path(value: Any, what: str) -> Path:
     return Path(_text(str(value), what))
 
@@ -346,6 +361,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "time_budget": ("run", _optional(_positive_float)),
     "spec": ("run", _optional(_path)),
     "embedded_reference": ("run", _embedded_reference),
+    "workers": ("run", _workers),
 }
 _SECTIONS: dict[str, set[str]] = {
     "target": {name for name, (section, _) in SETTINGS.items() if section == "target"},

@@ -21,6 +21,7 @@ from conformance.results import RunResult
 from conformance.run_context import RunContext
 from conformance.spec.catalog import Catalog, load_catalog
 from conformance.spec.loader import SPEC_VARIABLE, VALIDATED_VARIABLE, load_contract
+from conformance.workers import choose as choose_workers
 
 PREFLIGHT_PATH = "/api/catalog/licenses/program/"
 PREFLIGHT_TIMEOUT = 15.0
@@ -57,6 +58,10 @@ def run(settings: Settings, *, quiet: bool = False, extra_args: tuple[str, ...] 
     grabber = _ResultGrabber()
     live = sys.stdout.isatty() and not quiet
     plugins: list[object] = [grabber]
+    workers = choose_workers(settings.workers)
+    settings = settings.with_target(workers=workers.count)
+    if not quiet:
+        print(f"workers: {workers.count} ({workers.reason})", flush=True)
     args = pytest_args(settings, quiet, live) + list(extra_args)
     if live:  # one live progress line instead of pytest's dots; the closing lines are printed below
         from conformance.reporting.progress import LiveProgress
@@ -134,6 +139,9 @@ def pytest_args(settings: Settings, quiet: bool, live: bool = False) -> list[str
             "--pyargs", *SUITE_PACKAGES]
     if not live:
         args += ["-q" if not quiet else "-qq", "-rfE", "--tb=short"]
+    if settings.workers is not None and settings.workers > 1:
+        # tests, not files, are shared out: the generated tests of one operation kind all live in one module
+        args += ["-n", str(settings.workers), "--dist", "worksteal"]
     for plugin in SUITE_PLUGINS:
         args += ["-p", plugin]
     return args

@@ -44,8 +44,10 @@ class Completed:
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment without any CONFORMANCE_* setting, plus `extra`."""
+    """The environment without any CONFORMANCE_* setting but one worker (the project's tests run many runs side by
+    side: a run's own workers would only crowd them), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFORMANCE_", "PYTEST_XDIST_"))}
+    env["CONFORMANCE_WORKERS"] = "1"
     env.update(extra or {})
     return env
 
