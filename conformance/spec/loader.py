@@ -19,6 +19,8 @@ SPEC_VARIABLE = "CONFORMANCE_SPEC"
 # The sha256 of the contract the runner validated (inherited by the workers of the run): a worker parses the
 # contract once more, but does not validate again what the runner validated a moment before.
 VALIDATED_VARIABLE = "CONFORMANCE_VALIDATED_CONTRACT"
+# Where a run keeps what later runs need not work out again (contents known to be valid contracts, by digest).
+CACHE_VARIABLE = "CONFORMANCE_CACHE_DIR"
 # libyaml's parser when PyYAML was built with it: the same documents, parsed about ten times faster.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -107,9 +109,46 @@ def _load_contract(path: Path, sha256: str) -> Contract:
     document = read_yaml(path, "contract")
     if not isinstance(document, dict) or "openapi" not in document:
         raise SpecError(f"contract {path} is not an OpenAPI document (no 'openapi' field): give an OpenAPI 3.0 file")
-    if not sha256 or sha256 != os.environ.get(VALIDATED_VARIABLE):
+    if not sha256 or (sha256 != os.environ.get(VALIDATED_VARIABLE) and not _known_valid(sha256)):
         _validate(path, document)
+        _remember_valid(sha256)
     return Contract(path=path, document=document, sha256=sha256)
+
+
+def cache_dir() -> Path:
+    """Where the suite keeps what it can work out again (CONFORMANCE_CACHE_DIR, else the user's cache folder)."""
+    if os.environ.get(CACHE_VARIABLE):
+        return Path(os.environ[CACHE_VARIABLE])
+    user_cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(user_cache) / "ibl-conformance"
+
+
+def _validity_mark(sha256: str) -> Path:
+    """The file whose presence says: this content passed this version of the validator."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        validator = version("openapi-spec-validator")
+    except PackageNotFoundError:
+        validator = "unknown"
+    return cache_dir() / "valid-contracts" / f"{sha256}-{validator}"
+
+
+def _known_valid(sha256: str) -> bool:
+    return bool(sha256) and _validity_mark(sha256).is_file()
+
+
+def _remember_valid(sha256: str) -> None:
+    """Mark the content valid, so that the next run need not validate it again (a cache: failing to write is no
+    problem, the next run validates)."""
+    if not sha256:
+        return
+    mark = _validity_mark(sha256)
+    try:
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.touch()
+    except OSError:
+        pass
 
 
 def _validate(path: Path, document: dict[str, Any]) -> None:

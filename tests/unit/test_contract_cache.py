@@ -1,0 +1,70 @@
+"""A contract content that passed validation once is not validated again by later runs; an invalid one never is
+remembered, and a cache folder that cannot be written costs only the time of validating again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance.spec import loader
+from conformance.spec.loader import CACHE_VARIABLE, SpecError, load_contract
+
+CONTRACT = Path(__file__).resolve().parents[2] / "openapi" / "ibl-data-manager.yaml"
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Path]:
+    """Every validation the loader runs, with a fresh cache folder and a fresh in-process cache."""
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
+    monkeypatch.delenv(loader.VALIDATED_VARIABLE, raising=False)
+    loader._load_contract.cache_clear()
+    seen: list[Path] = []
+    validate = loader._validate
+    monkeypatch.setattr(loader, "_validate", lambda path, document: (seen.append(path), validate(path, document)))
+    yield seen
+    loader._load_contract.cache_clear()
+
+
+def test_a_valid_contract_is_validated_by_the_first_run_only(validations: list[Path], tmp_path: Path) -> None:
+    copy = tmp_path / "contract.yaml"
+    copy.write_bytes(CONTRACT.read_bytes())
+    load_contract(copy)
+    loader._load_contract.cache_clear()  # as a new process would
+    load_contract(copy)
+    assert validations == [copy.resolve()]
+
+
+def test_an_invalid_contract_is_refused_every_time(validations: list[Path], tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    document = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+    document["paths"]["/api/catalog/licenses/program/"]["get"]["responses"] = "not a mapping"
+    broken.write_text(yaml.safe_dump(document), encoding="utf-8")
+    for _ in range(2):
+        loader._load_contract.cache_clear()
+        with pytest.raises(SpecError, match="is invalid"):
+            load_contract(broken)
+    assert len(validations) == 2
+
+
+def test_a_changed_contract_is_validated_again(validations: list[Path], tmp_path: Path) -> None:
+    copy = tmp_path / "contract.yaml"
+    copy.write_bytes(CONTRACT.read_bytes())
+    load_contract(copy)
+    copy.write_bytes(CONTRACT.read_bytes() + b"\n# changed\n")
+    load_contract(copy)
+    assert len(validations) == 2
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_a_validation(monkeypatch: pytest.MonkeyPatch,
+                                                                       validations: list[Path], tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(CACHE_VARIABLE, str(blocker / "cache"))
+    copy = tmp_path / "contract.yaml"
+    copy.write_bytes(CONTRACT.read_bytes())
+    for _ in range(2):
+        loader._load_contract.cache_clear()
+        assert load_contract(copy).document["openapi"].startswith("3.0")
+    assert len(validations) == 2
