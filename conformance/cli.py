@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--requirement", action="append", metavar="ID", dest="requirements",
                      help="run only the tests of this requirement ID or ID prefix (repeatable), e.g. CAT-SEAT")
     run.add_argument("--workers", metavar="N|auto",
-                     help="run tests in N parallel processes (default auto: one per core the machine's load leaves "
+                     help="run tests in N parallel processes (default auto: one per core other processes leave "
                           "free, at most 2; embedded target: one reference per worker)")
     run.add_argument("--max-failures", type=int, metavar="N", help="stop after N failed tests")
     run.add_argument("--no-replay", action="store_true",

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from conformance import workers
 from conformance.config import load_settings
 from conformance.errors import UsageError
-from conformance.workers import AUTO_MAX, choose
+from conformance.workers import AUTO_MAX, SAMPLE_SECONDS, Usage, busy_cores_of_others, choose
 
 
-@pytest.mark.parametrize(("cores", "load", "expected"), [
-    (2, 0.0, 2), (2, 0.9, 2), (2, 1.0, 1), (2, 4.4, 1), (1, 0.0, 1), (8, 0.5, AUTO_MAX), (8, 7.9, 1)])
-def test_auto_takes_one_worker_per_free_core_up_to_the_measured_most(cores: int, load: float, expected: int) -> None:
-    choice = choose(None, cores=cores, load=load)
+@pytest.mark.parametrize(("cores", "busy", "expected"), [
+    (2, 0.0, 2), (2, 0.4, 2), (2, 0.6, 1), (2, 1.0, 1), (2, 2.0, 1), (1, 0.0, 1), (8, 0.5, AUTO_MAX), (8, 7.9, 1)])
+def test_auto_takes_one_worker_per_free_core_up_to_the_measured_most(cores: int, busy: float, expected: int) -> None:
+    choice = choose(None, cores=cores, others_busy=busy)
     assert choice.count == expected
     assert choice.reason.startswith("auto:") and f"{cores} core" in choice.reason
 
 
 def test_a_number_that_is_set_is_taken_as_it_is() -> None:
-    assert choose(3, cores=2, load=9.0).count == 3
-    assert choose(1, cores=8, load=0.0).count == 1
+    assert choose(3, cores=2, others_busy=2.0).count == 3
+    assert choose(1, cores=8, others_busy=0.0).count == 1
+
+
+def test_the_cores_kept_busy_by_other_processes_leave_out_this_process_own_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over one second the machine was busy 2.0 CPU-seconds, 1.5 of them this process's own: others used 0.5."""
+    monkeypatch.setattr(workers, "Usage", type("Fixed", (), {"now": staticmethod(lambda: Usage(12.0, 6.5, 101.0))}))
+    assert busy_cores_of_others(Usage(10.0, 5.0, 100.0)) == pytest.approx(0.5)
+    assert choose(None, cores=2, others_busy=busy_cores_of_others(Usage(10.0, 5.0, 100.0))).count == 2
+
+
+def test_a_sample_is_never_shorter_than_the_least_sample_time() -> None:
+    since = Usage.now()
+    busy_cores_of_others(since)
+    assert time.monotonic() - since.at >= SAMPLE_SECONDS
 
 
 @pytest.mark.parametrize(("value", "expected"), [("auto", None), ("", None), ("2", 2), (" 1 ", 1), (4, 4)])
