@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import shlex
 import threading
 import time
@@ -51,7 +53,7 @@ class Exchange:
     @property
     def operation(self) -> str:
         """"METHOD /path" of the request."""
-        return f"{self.method} {httpx.URL(self.url).path}"
+        return f"{self.method} {_path_of(self.url)}"
 
     def json(self) -> Any:
         """The response body as JSON; an AssertionError naming the exchange if it is not JSON."""
@@ -92,6 +94,27 @@ class Exchange:
         return f"  received: {self.status} {body}\n  reproduce: {self.curl()}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _path_of(url: str) -> str:
+    """The path of a URL as httpx reads it (parsing is dear and failure messages ask for the same URLs again)."""
+    return httpx.URL(url).path
+
+
+def _url_key(path: str, params: Mapping[str, Any] | None) -> tuple[Any, ...] | None:
+    """A key naming the URL of `path` and `params` (each value with its type: 1 and 1.0 are written differently);
+    None when a value cannot be a key."""
+    if params is None:
+        return (path, None)
+    try:
+        key = (path, tuple((name, type(value), tuple((type(item), item) for item in value)
+                            if isinstance(value, (list, tuple)) else value) for name, value in params.items()))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+URL_CACHE_SIZE = 4096  # distinct (path, query) pairs a connection remembers the merged URL of
 RATE_FILE = ".rate-limit.sqlite"  # in the report dir: the request rate every worker of a run shares
 BROKEN_FILE = ".target-broken"  # in the report dir: written when the target broke; every worker stops sending
 TRANSIENT_RETRIES = 2  # a refused connection or a gateway error is tried again this often, a second apart
@@ -122,6 +145,21 @@ class Wire:
                                             stop=tenacity.stop_after_attempt(TRANSIENT_RETRIES + 1))
         self._broken_file = broken_file
         self._broken: str | None = None
+        self._urls: dict[tuple[Any, ...], httpx.URL] = {}  # (path, query) -> the URL httpx merged for them
+
+    def build(self, method: str, path: str, params: Mapping[str, Any] | None, **options: Any) -> httpx.Request:
+        """httpx's request for `path` and `params` on the base URL; the URL httpx merged for a path and query seen
+        before is reused (parsing URLs is most of what building a request costs)."""
+        key = _url_key(path, params)
+        url = self._urls.get(key) if key is not None else None
+        if url is not None:
+            return self.http.build_request(method, url, **options)
+        request = self.http.build_request(method, path, params=params, **options)
+        if key is not None:
+            if len(self._urls) >= URL_CACHE_SIZE:
+                self._urls.clear()
+            self._urls[key] = request.url
+        return request
 
     def send(self, request: httpx.Request) -> httpx.Response:
         """Send an httpx request through the guards."""
@@ -141,14 +179,17 @@ class Wire:
         if broken:  # fail fast: no test (and no shrinking of a generated case) waits on a dead target again
             raise TargetError(f"{what}: not sent, the target broke earlier in this run ({broken})")
         try:
-            return self._transient(self._checked, what, send_once)
+            try:
+                return self._checked(what, send_once)
+            except _Transient as failure:  # tenacity's retries only once something failed: the common case stays cheap
+                return _resumed(self._transient, failure, lambda: self._checked(what, send_once))
         except TargetError as exc:
             self._mark_broken(str(exc))
             raise TargetError(str(exc)) from None
 
     def broken(self) -> str | None:
         """Why the target was given up on in this run (by any of its processes), or None."""
-        if self._broken is None and self._broken_file is not None and self._broken_file.is_file():
+        if self._broken is None and self._broken_file is not None and os.path.isfile(self._broken_file):
             self._broken = self._broken_file.read_text(encoding="utf-8", errors="replace").strip() or "broken"
         return self._broken
 
@@ -162,7 +203,9 @@ class Wire:
                 pass  # this process still stops sending; the others find out by themselves
 
     def _checked(self, what: str, send_once: Callable[[], R]) -> R:
-        response = self._retrying(self._send_once, what, send_once)
+        response = self._send_once(what, send_once)
+        if int(response.status_code) == 429:  # type: ignore[attr-defined]
+            response = _resumed(self._retrying, response, lambda: self._send_once(what, send_once))
         status = int(response.status_code)  # type: ignore[attr-defined]
         if status == 429:
             raise TargetError(f"{what}: the target kept answering 429 Too Many Requests; try --rate-limit")
@@ -181,6 +224,21 @@ class Wire:
         except BROKEN_CONNECTIONS as exc:
             detail = str(exc).splitlines()[0] if str(exc) else "no detail"
             raise _Transient(f"{what}: the target could not be reached ({exc.__class__.__name__}: {detail})") from None
+
+
+def _resumed(retrying: tenacity.Retrying, first: Any, attempt: Callable[[], R]) -> R:
+    """`retrying` over `attempt` when the first attempt was already made outside it: its outcome (`first`, a result or
+    the exception it raised) counts as attempt 1, so the waits and the number of attempts are tenacity's own."""
+    replay = [first]
+
+    def again() -> R:
+        if replay:
+            outcome = replay.pop()
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome  # type: ignore[no-any-return]
+        return attempt()
+    return retrying(again)
 
 
 def _local_pacer(rate_limit: float | None) -> Callable[[], None]:
@@ -253,8 +311,8 @@ class ApiClient:
             sent_headers["Authorization"] = f"{self.scheme} {self._key.reveal()}"
         if raw_body is not None:
             sent_headers.setdefault("Content-Type", "application/json")
-        request = self._wire.http.build_request(method, path, params=_clean(params), json=json_body,
-                                                content=raw_body, data=form, files=files, headers=sent_headers)
+        request = self._wire.build(method, path, _clean(params), json=json_body, content=raw_body, data=form,
+                                   files=files, headers=sent_headers)
         started = time.perf_counter()
         with self._wire.step(f"{method} {request.url.path}"):
             response = self._wire.send(request)

@@ -3,6 +3,7 @@ foreground (:func:`serve`)."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import threading
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import httpx
 import uvicorn
 
 from .app import ReferenceKeys, build_app
@@ -168,16 +168,24 @@ class ReferenceServer:
                 self.stop()
                 raise RuntimeError("the reference server did not start in time")
             time.sleep(0.005)
-        with httpx.Client(timeout=2.0) as client:
-            while True:
-                try:
-                    client.get(self.base_url + "/")
-                    return
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        self.stop()
-                        raise RuntimeError("the reference server does not answer") from None
-                    time.sleep(0.01)
+        while not self._answers():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the reference server does not answer")
+            time.sleep(0.01)
+
+    def _answers(self) -> bool:
+        """True once the server answers an HTTP request (the standard library's client: an httpx client would load a
+        CA bundle for nothing)."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=2.0)
+        try:
+            connection.request("GET", "/")
+            connection.getresponse().read()
+            return True
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            connection.close()
 
     def stop(self) -> None:
         if self._server is not None:
