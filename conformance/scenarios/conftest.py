@@ -11,6 +11,7 @@ from conformance.client.objects import Objects
 from conformance.client.probe import Probe
 from conformance.client.session import ApiClient, Session, role_title
 from conformance.config import Fixtures, Settings
+from conformance.scenarios.operation_requests import Shared
 from conformance.target import Target
 from conformance.verdicts import not_verified
 
@@ -91,4 +92,13 @@ def objects(admin: ApiClient, settings: Settings, conformance_ledger: Ledger, wr
     """Factories for the objects one test creates; they are removed when the test ends, pass or fail."""
     made = Objects(admin, settings, conformance_ledger)
     yield made
+    made.cleanup()
+
+
+@pytest.fixture(scope="module")
+def shared_objects(admin: ApiClient, settings: Settings, conformance_ledger: Ledger) -> Iterator[Shared]:
+    """Objects the cases of one module only read, made on first use (never in a read-only run: the cases that use
+    them also take `objects`, which skips there) and removed when the module ends."""
+    made = Objects(admin, settings, conformance_ledger)
+    yield Shared(made)
     made.cleanup()

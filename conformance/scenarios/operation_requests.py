@@ -7,6 +7,11 @@ request could change, and a `record()` hook that writes down in the cleanup ledg
 successful request created. The authentication and access-control scenarios share it: they send
 the same valid request as different callers and compare `state()` before and after.
 
+Given the module's `Shared` objects, the cases of a module share what no case of theirs changes: the
+licenses that are only listed or hold a case's own assignments, and the policies and credentials a
+read names. What a request changes itself (an updated license, a deleted assignment, policy or
+credential, a suggestion) is still made fresh for its case.
+
 Every body satisfies every documented reading (docs/behaviour.md): license creates carry both
 `program_key` and `program_id`, credential creates carry the fields of both documents.
 """
@@ -161,6 +166,41 @@ class Prepared:
             self.record(exchange)
 
 
+# Reads whose whole prepared request the cases of a module share: what they name is only read.
+SHARED_READS = ("GET /api/core/rbac/policies/", "GET /api/core/rbac/policies/{id}/", "GET " + CREDENTIALS,
+                "GET " + CREDENTIAL)
+
+
+class Shared:
+    """Objects the requests of one scope share (the cases of a module, or the requests of one test), made on first
+    use by the scope's own `objects` and undone when it ends: licenses no request changes (listed, or holding a
+    request's own assignments, undone before the next request uses the license) and the prepared reads of
+    SHARED_READS."""
+
+    def __init__(self, objects: Objects) -> None:
+        self.objects = objects
+        self._made: dict[Any, Any] = {}
+
+    def once(self, key: Any, make: Callable[[], Any]) -> Any:
+        """What `make` returns, made the first time `key` is asked for (a failed make is tried again next time)."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
+
+    def license(self, kind: str, count: int) -> dict[str, Any]:
+        """A license of `kind` with `count` seats that the module's cases only list or assign on."""
+        return dict(self.once(("license", kind, count), lambda: new_license(self.objects, kind, count)))
+
+    def read(self, operation: str) -> Prepared:
+        """The prepared request of one of SHARED_READS, on objects of the module."""
+        return self.once(("read", operation), lambda: Requests(self.objects).prepare(operation))
+
+
+def new_license(objects: Objects, kind: str, count: int) -> dict[str, Any]:
+    """A license of `kind` with `count` seats (from the pool or created)."""
+    return objects.program_license(count=count) if kind == "program" else objects.user_license(count)
+
+
 def _ids(items: list[dict[str, Any]]) -> list[Any]:
     return sorted(item.get("id") for item in items)
 
@@ -172,8 +212,9 @@ def _sorted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class Requests:
     """Builds the prepared request of each operation on objects of the platform under test."""
 
-    def __init__(self, objects: Objects) -> None:
+    def __init__(self, objects: Objects, shared: Shared | None = None) -> None:
         self.objects = objects
+        self.shared = shared
         self.admin = objects.admin
         self.settings = objects.settings
         self.platform = objects.settings.platform_key
@@ -218,9 +259,11 @@ class Requests:
         exchange = self.admin.get(path, params=params)
         return exchange.status, (exchange.json() if exchange.status == 200 else None)
 
-    def _record_new_suggestions(self, path: str, key: str, value: Any, program: str,
-                                kind: str) -> Callable[[Exchange], None]:
-        known = {item.get("id") for item in self._suggestions(path, key, value, program)}
+    def _record_new_suggestions(self, path: str, key: str, value: Any, program: str, kind: str,
+                                held: dict[str, Any]) -> Callable[[Exchange], None]:
+        """Records the pair's suggestions other than `held`: the pair held none before (the factory checked it just
+        before creating `held`), so any other one is the request's."""
+        known = {held.get("id")}
 
         def record(exchange: Exchange) -> None:
             for item in self._suggestions(path, key, value, program):
@@ -231,6 +274,8 @@ class Requests:
     # ------------------------------------------------------------------ the table
     def prepare(self, operation: str) -> Prepared:
         """The prepared request of `operation` (one of OPERATIONS)."""
+        if self.shared is not None and operation in SHARED_READS:
+            return self.shared.read(operation)
         method, _, path = operation.partition(" ")
         builder = {
             "/api/catalog/licenses/program/": self._license_list,
@@ -259,7 +304,7 @@ class Requests:
         return "user" if "/licenses/user/" in path else "program"
 
     def _license_list(self, op: str, method: str, path: str) -> Prepared:
-        held = self._new_license(self._kind(path), 1)
+        held = self._held_license(self._kind(path), 1)
         return Prepared(op, method, path, params={"platform_key": self.platform},
                         platform_objects={"license_id": held["id"]})
 
@@ -276,7 +321,11 @@ class Requests:
         return Prepared(op, method, path, body=body, state=lambda: self._licenses_named(kind, name), record=record)
 
     def _new_license(self, kind: str, count: int = 5) -> dict[str, Any]:
-        return self.objects.program_license(count=count) if kind == "program" else self.objects.user_license(count)
+        return new_license(self.objects, kind, count)
+
+    def _held_license(self, kind: str, count: int = 5) -> dict[str, Any]:
+        """A license the request only lists or assigns on: the module's shared one when there is one."""
+        return self.shared.license(kind, count) if self.shared is not None else self._new_license(kind, count)
 
     def _license_update(self, op: str, method: str, path: str) -> Prepared:
         kind = self._kind(path)
@@ -287,7 +336,7 @@ class Requests:
 
     def _assignment(self, op: str, method: str, path: str) -> Prepared:
         kind = self._kind(path)
-        license_ = self._new_license(kind)
+        license_ = self._held_license(kind)
         lid = license_["id"]
         state = lambda: self._assignments(kind, lid)  # noqa: E731
         objects = {"license_id": lid}
@@ -304,7 +353,7 @@ class Requests:
                         platform_objects={**objects, "assignment_id": held["id"]})
 
     def _group_assignment(self, op: str, method: str, path: str) -> Prepared:
-        license_ = self.objects.program_license(count=10)
+        license_ = self._held_license("program", 10)
         lid = license_["id"]
 
         def state() -> Any:
@@ -341,7 +390,7 @@ class Requests:
         body = {"platform_key": self.platform, "program_key": program,
                 holder_key: str(holder) if path == SUGGESTIONS else holder, "visible": not held.get("visible", True)}
         return Prepared(op, method, path, params=params, body=body, state=state,
-                        record=self._record_new_suggestions(path, holder_key, holder, program, kind),
+                        record=self._record_new_suggestions(path, holder_key, holder, program, kind, held),
                         platform_objects={"suggestion_id": held["id"]})
 
     def _bulk(self, op: str, method: str, path: str) -> Prepared:
@@ -351,7 +400,8 @@ class Requests:
         body = {"platform_key": self.platform, "suggestion_data": [item]}
         return Prepared(op, method, path, params={"platform_key": self.platform}, body=body,
                         state=lambda: self._suggestions(SUGGESTIONS, "user_id", user, program),
-                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", user, program, "program_suggestion"))
+                        record=self._record_new_suggestions(SUGGESTIONS, "user_id", user, program, "program_suggestion",
+                                                            held))
 
     def _policies(self, op: str, method: str, path: str) -> Prepared:
         params = {"platform_key": self.platform}

@@ -1,8 +1,8 @@
 """Who may do what: the access table of every operation, tenant isolation between two platforms.
 
-Each operation's valid request (see `_requests.py`) is built on objects of the platform under test,
-then sent as another caller. A refused request must change nothing (its `state()` is compared
-before and after, read as the DM admin).
+Each operation's valid request (see `operation_requests.py`) is built on objects of the platform under
+test (what no case changes, the module's cases share), then sent as another caller. A refused request
+must change nothing (its `state()` is compared before and after, read as the DM admin).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from conformance.scenarios.operation_requests import (
     OPERATIONS,
     Prepared,
     Requests,
+    Shared,
     allowance,
     operation_id,
     refusal,
@@ -95,17 +96,18 @@ def _requirements(request: pytest.FixtureRequest) -> tuple[str, ...]:
 
 
 @pytest.mark.parametrize("operation", _params("dm_admin"))
-def test_the_dm_admin_is_served(operation: str, objects: Objects, admin: ApiClient,
+def test_the_dm_admin_is_served(operation: str, objects: Objects, shared_objects: Shared, admin: ApiClient,
                                 request: pytest.FixtureRequest) -> None:
     """The DM admin's key, sent as 'Authorization: Api-Token <key>', is served on every operation."""
-    served(admin, "DM admin", Requests(objects).prepare(operation), _requirements(request))
+    served(admin, "DM admin", Requests(objects, shared_objects).prepare(operation), _requirements(request))
 
 
 @pytest.mark.parametrize("operation", _params("platform_admin"))
 def test_the_platform_admin_is_served_on_its_platform_except_license_writes(
-    operation: str, objects: Objects, settings: Settings, platform_admin: ApiClient, request: pytest.FixtureRequest
+    operation: str, objects: Objects, shared_objects: Shared, settings: Settings, platform_admin: ApiClient,
+    request: pytest.FixtureRequest
 ) -> None:
-    prepared = Requests(objects).prepare(operation)
+    prepared = Requests(objects, shared_objects).prepare(operation)
     if refusal("platform_admin", operation) is not None:
         refused(platform_admin, "platform_admin", prepared, settings.platform_key)
     else:
@@ -114,16 +116,16 @@ def test_the_platform_admin_is_served_on_its_platform_except_license_writes(
 
 @pytest.mark.parametrize("operation", _params("learner"))
 def test_a_non_admin_user_is_refused_and_changes_nothing(
-    operation: str, objects: Objects, settings: Settings, learner: ApiClient
+    operation: str, objects: Objects, shared_objects: Shared, settings: Settings, learner: ApiClient
 ) -> None:
-    refused(learner, "learner", Requests(objects).prepare(operation), settings.platform_key)
+    refused(learner, "learner", Requests(objects, shared_objects).prepare(operation), settings.platform_key)
 
 
 @pytest.mark.parametrize("operation", _params("other_admin"))
 def test_another_platforms_admin_is_refused_and_changes_nothing(
-    operation: str, objects: Objects, settings: Settings, other_admin: ApiClient
+    operation: str, objects: Objects, shared_objects: Shared, settings: Settings, other_admin: ApiClient
 ) -> None:
-    refused(other_admin, "other_admin", Requests(objects).prepare(operation), settings.platform_key)
+    refused(other_admin, "other_admin", Requests(objects, shared_objects).prepare(operation), settings.platform_key)
 
 
 # ---------------------------------------------------------------------------- tenant isolation
@@ -137,12 +139,13 @@ def _other_platform(settings: Settings) -> str:
 
 @pytest.mark.requirement("CAT-ACL-017")
 def test_a_platform_admin_never_sees_or_changes_another_platforms_catalog_objects(
-    objects: Objects, other_admin: ApiClient, settings: Settings
+    objects: Objects, shared_objects: Shared, other_admin: ApiClient, settings: Settings
 ) -> None:
-    """This platform's objects are foreign to the other platform's admin, asking with its own platform_key."""
+    """This platform's objects are foreign to the other platform's admin, asking with its own platform_key (the
+    license only holds the test's own assignment, removed when the test ends: the module's license)."""
     other = _other_platform(settings)
     requests = Requests(objects)
-    license_ = objects.program_license(count=3)
+    license_ = shared_objects.license("program", 5)
     assignment = objects.assignment("program", license_["id"], requests.user)
     suggestion = objects.program_suggestion(*requests.free_pair(SUGGESTIONS, "user_id"))
     group_suggestion = objects.group_suggestion(*requests.free_pair(GROUP_SUGGESTIONS, "group_id"))

@@ -19,6 +19,7 @@ from conformance.scenarios.operation_requests import (
     RBAC_OPS,
     Prepared,
     Requests,
+    Shared,
     is_write,
     operation_id,
 )
@@ -47,17 +48,18 @@ def _params(ids: object) -> list[object]:
 
 @pytest.mark.parametrize("operation", _params(_auth_requirements))
 def test_requests_without_a_valid_key_are_refused_and_change_nothing(
-    operation: str, objects: Objects, anonymous: ApiClient, admin: ApiClient, settings: Settings
+    operation: str, objects: Objects, shared_objects: Shared, anonymous: ApiClient, admin: ApiClient, settings: Settings
 ) -> None:
-    prepared: Prepared = Requests(objects).prepare(operation)
+    prepared: Prepared = Requests(objects, shared_objects).prepare(operation)
     rbac = operation in RBAC_OPS
     attempts = (  # (what is sent, its headers, the requirement it is evidence for)
         ("no Authorization header", {}, "GEN-AUTH-006" if rbac else "GEN-AUTH-001"),
         ("an unknown key", {"Authorization": f"Api-Token conformance-unknown-{secrets.token_hex(12)}"},
          "GEN-AUTH-006" if rbac else "GEN-AUTH-002"),
     )
+    after = prepared.state() if is_write(operation) else None
     for what, headers, requirement in attempts:
-        before = prepared.state() if is_write(operation) else None
+        before = after  # what the previous attempt left (read just after it), or the state before the first
         exchange = prepared.send(anonymous, headers=headers)
         prepared.succeeded(exchange)  # a wrongly accepted create must still be cleaned up
         after = prepared.state() if is_write(operation) else None
@@ -116,10 +118,11 @@ API_KEY_OPERATIONS = [op for op in OPERATIONS if not is_write(op)]
 @pytest.mark.requirement("GEN-AUTH-005")
 @pytest.mark.parametrize("operation", [pytest.param(op, id=operation_id(op)) for op in API_KEY_OPERATIONS])
 def test_the_api_key_prefix_of_the_published_example(
-    operation: str, objects: Objects, admin: ApiClient, anonymous: ApiClient, settings: Settings
+    operation: str, objects: Objects, shared_objects: Shared, admin: ApiClient, anonymous: ApiClient,
+    settings: Settings
 ) -> None:
     """Optional (MAY): if the server takes 'Api-Key <key>', it must identify the same caller as 'Api-Token <key>'."""
-    prepared = Requests(objects).prepare(operation)
+    prepared = Requests(objects, shared_objects).prepare(operation)
     expected = setup(prepared.send(admin), "the DM admin reads with 'Api-Token <key>'", 200)
     exchange = prepared.send(anonymous, headers={"Authorization": f"Api-Key {_key(settings, 'dm_admin')}"})
     if exchange.status == 401:

@@ -9,7 +9,7 @@ import pytest
 from conformance.client.objects import Objects
 from conformance.client.session import Exchange
 from conformance.scenarios.answers import expect_status
-from conformance.scenarios.operation_requests import Requests
+from conformance.scenarios.operation_requests import Requests, Shared
 from conformance.spec.catalog import load_catalog
 from conformance.spec.loader import load_contract
 from conformance.verdicts import not_verified
@@ -75,8 +75,8 @@ def _refused_and_unchanged(prepared: Any, exchange: Exchange, before: Any, why: 
 
 @pytest.mark.requirement("GEN-STATUS-003")
 @pytest.mark.parametrize("operation", _ops("GEN-STATUS-003"))
-def test_a_body_that_is_not_json_is_refused(operation: str, objects: Objects) -> None:
-    prepared = Requests(objects).prepare(operation)
+def test_a_body_that_is_not_json_is_refused(operation: str, objects: Objects, shared_objects: Shared) -> None:
+    prepared = Requests(objects, shared_objects).prepare(operation)
     before = prepared.state()
     exchange = objects.admin.request(prepared.method, prepared.path, params=prepared.params,
                                      raw_body=b'{"name": "conformance", "count": ')
@@ -86,12 +86,13 @@ def test_a_body_that_is_not_json_is_refused(operation: str, objects: Objects) ->
 
 @pytest.mark.parametrize("operation", [pytest.param(op, marks=pytest.mark.requirement(req))
                                        for req in ("GEN-STATUS-004", "GEN-STATUS-008") for op in _ops(req)])
-def test_a_query_parameter_of_the_wrong_type_is_refused(operation: str, objects: Objects) -> None:
+def test_a_query_parameter_of_the_wrong_type_is_refused(operation: str, objects: Objects,
+                                                        shared_objects: Shared) -> None:
     found = _typed_query_param(operation)
     if found is None:
         not_verified(f"{operation} has no required integer or boolean query parameter to send wrong")
     name, kind = found
-    prepared = Requests(objects).prepare(operation)
+    prepared = Requests(objects, shared_objects).prepare(operation)
     before = prepared.state()
     params = {**(prepared.params or {}), name: WRONG_QUERY[kind]}
     exchange = objects.admin.request(prepared.method, prepared.path, params=params, json_body=prepared.body)
@@ -103,8 +104,8 @@ def test_a_query_parameter_of_the_wrong_type_is_refused(operation: str, objects:
 
 @pytest.mark.requirement("GEN-STATUS-005")
 @pytest.mark.parametrize("operation", _ops("GEN-STATUS-005"))
-def test_a_body_field_of_the_wrong_type_is_refused(operation: str, objects: Objects) -> None:
-    prepared = Requests(objects).prepare(operation)
+def test_a_body_field_of_the_wrong_type_is_refused(operation: str, objects: Objects, shared_objects: Shared) -> None:
+    prepared = Requests(objects, shared_objects).prepare(operation)
     assert isinstance(prepared.body, dict), f"{operation}: the prepared request has no JSON object body"
     found = _typed_body_field(operation, prepared.body)
     assert found is not None, f"{operation}: no field of the prepared body has a type to contradict"
@@ -117,8 +118,8 @@ def test_a_body_field_of_the_wrong_type_is_refused(operation: str, objects: Obje
 
 
 @pytest.mark.requirement("GEN-STATUS-001")
-def test_refusals_of_malformed_input_explain_themselves(objects: Objects) -> None:
-    requests = Requests(objects)
+def test_refusals_of_malformed_input_explain_themselves(objects: Objects, shared_objects: Shared) -> None:
+    requests = Requests(objects, shared_objects)
     answers = []
     for operation in _ops("GEN-STATUS-003")[:4]:
         prepared = requests.prepare(operation)

@@ -1,8 +1,9 @@
 """The published request media types: every body the published document defines may be sent as
 application/x-www-form-urlencoded or multipart/form-data as well as JSON.
 
-For each operation with a body, the valid request of conformance/scenarios/_requests.py is sent as JSON,
-then (on fresh objects of its own) as a form and as a multipart body, encoded as the published schema gives
+For each operation with a body, the valid request of conformance/scenarios/operation_requests.py is sent as
+JSON, then (on fresh objects of its own, or on the same license with what the previous request created
+already removed) as a form and as a multipart body, encoded as the published schema gives
 each field: an array as its name repeated, an object as JSON text, a boolean as true/false, a number as its
 text. A 415 for a declared media type breaks GEN-MEDIA-001 (MUST); a form or multipart request that does not
 do what the JSON one does (its status, the values its answer shows back, whether it changes what the DM admin
@@ -24,7 +25,7 @@ import pytest
 from conformance.checks import check, setup
 from conformance.client.objects import Objects, credential_of
 from conformance.client.session import ApiClient, Exchange
-from conformance.scenarios.operation_requests import OPERATIONS, Prepared, Requests, operation_id
+from conformance.scenarios.operation_requests import OPERATIONS, Prepared, Requests, Shared, operation_id
 from conformance.spec.loader import load_contract
 from conformance.verdicts import not_verified
 
@@ -92,7 +93,8 @@ class Outcome:
         sent = prepared.body or {}
         self.echoed = sorted(name for name, value in sent.items() if isinstance(answer, dict)
                              and name in answer and answer[name] == value)
-        self.changed = prepared.state() != before
+        self.after = prepared.state()
+        self.changed = self.after != before
 
 
 def _answer(prepared: Prepared, exchange: Exchange) -> Any:
@@ -105,12 +107,23 @@ def _answer(prepared: Prepared, exchange: Exchange) -> Any:
     return credential_of(body) if "/credentials/" in prepared.operation and isinstance(body, dict) else body
 
 
-def send_and_see(client: ApiClient, prepared: Prepared, encoding: str | None) -> Outcome:
-    """Send the prepared request (JSON when `encoding` is None), record what it created, and see what it did."""
+def send_and_see(client: ApiClient, objects: Objects, prepared: Prepared, encoding: str | None) -> Outcome:
+    """Send the prepared request (JSON when `encoding` is None), record what it created, see what it did, then
+    remove what it created: the next request of the test finds a shared license as this one found it."""
     before = prepared.state()
+    made = len(objects.entries)
     exchange = prepared.send(client) if encoding is None else send_encoded(client, prepared, encoding)
     prepared.succeeded(exchange)
-    return Outcome(prepared, exchange, before)
+    outcome = Outcome(prepared, exchange, before)
+    undo_since(objects, made)
+    return outcome
+
+
+def undo_since(objects: Objects, made: int) -> None:
+    """Undo the objects recorded since `objects` held `made` entries (a failed undo stays in the ledger)."""
+    created = objects.entries[made:]
+    del objects.entries[made:]
+    objects.ledger.undo(objects.admin, created)
 
 
 def created_as_sent(prepared: Prepared, encoded: Outcome, encoding: str) -> None:
@@ -118,7 +131,7 @@ def created_as_sent(prepared: Prepared, encoded: Outcome, encoding: str) -> None
     assert encoded.status in (200, 201), (
         f"{prepared.operation}: the {encoding} create answered {encoded.status}, a JSON create 200 (or 201)\n"
         f"{encoded.exchange.describe()}")
-    listed = prepared.state()
+    listed = encoded.after  # the licenses named as sent, read just after the create
     sent = prepared.body or {}
     assert len(listed) == 1, f"{prepared.operation}: the {encoding} create must list one license, not {listed}"
     wrong = {name: (listed[0].get(name), sent[name]) for name in LICENSE_FIELDS if listed[0].get(name) != sent[name]}
@@ -131,14 +144,15 @@ def created_as_sent(prepared: Prepared, encoded: Outcome, encoding: str) -> None
 @pytest.mark.parametrize("operation", BODY_OPERATIONS, ids=operation_id)
 def test_a_form_or_multipart_body_does_what_the_json_body_does(operation: str, objects: Objects,
                                                               admin: ApiClient) -> None:
-    """The JSON request, then the same request form-urlencoded and multipart (each on objects of its own)."""
-    requests = Requests(objects)
-    by_json = None if operation in LICENSE_CREATES else send_and_see(admin, requests.prepare(operation), None)
+    """The JSON request, then the same request form-urlencoded and multipart (each on objects of its own; an
+    assignment's license is the test's one, holding none of the earlier requests' assignments)."""
+    requests = Requests(objects, Shared(objects))
+    by_json = None if operation in LICENSE_CREATES else send_and_see(admin, objects, requests.prepare(operation), None)
     if by_json is not None:
         setup(by_json.exchange, "the valid JSON request of the operation")
     for encoding in ENCODINGS:
         prepared = requests.prepare(operation)
-        encoded = send_and_see(admin, prepared, encoding)
+        encoded = send_and_see(admin, objects, prepared, encoding)
         with check("GEN-MEDIA-001"):
             assert encoded.status != 415, (
                 f"{operation}: a {encoding} body (a media type the published document declares) was refused as "

@@ -23,6 +23,7 @@ from conformance.client.objects import (
 from conformance.client.session import ApiClient, Exchange
 from conformance.config import Settings
 from conformance.scenarios.answers import expect_status, walk_pages
+from conformance.scenarios.operation_requests import Shared
 from conformance.scenarios.suggestions import fresh_pairs
 from conformance.verdicts import need, not_verified
 
@@ -122,6 +123,15 @@ CATALOG_LISTS: dict[str, Callable[[Objects], Listing]] = {
 }
 RBAC_LISTS: dict[str, Callable[[Objects], Listing]] = {"policies": _policies, "roles": _roles, "groups": _groups}
 ALL_LISTS = {**CATALOG_LISTS, **RBAC_LISTS}
+# Suggestion lists hold (holder, program) pairs, which are few and which other tests need free: made per test.
+PER_TEST_LISTS = ("program suggestions", "group suggestions")
+
+
+def listing_of(name: str, objects: Objects, shared: Shared) -> Listing:
+    """The filled list `name`: the walk and the edge tests only read it, so they share one (suggestions excepted)."""
+    if name in PER_TEST_LISTS:
+        return ALL_LISTS[name](objects)
+    return shared.once(("listing", name), lambda: ALL_LISTS[name](shared.objects))
 
 
 # ---------------------------------------------------------------------------- reading pages
@@ -183,10 +193,10 @@ def _page_params(lists: dict[str, Callable[[Objects], Listing]], ids: tuple[str,
 @pytest.mark.parametrize("name", _page_params(
     ALL_LISTS, ("GEN-PAGE-003", "GEN-PAGE-004", "GEN-PAGE-005", "GEN-PAGE-006", "GEN-PAGE-007"),
     ("GEN-PAGE-001", "GEN-PAGE-012"), ("GEN-PAGE-002",)))
-def test_walking_the_pages_yields_every_item_once(name: str, objects: Objects) -> None:
+def test_walking_the_pages_yields_every_item_once(name: str, objects: Objects, shared_objects: Shared) -> None:
     """Walk a query forward and back, then (catalog lists) sort by id both ways; each rule is its own check."""
     admin = objects.admin
-    listing = ALL_LISTS[name](objects)
+    listing = listing_of(name, objects, shared_objects)
     shape = "GEN-PAGE-001" if name in CATALOG_LISTS else "GEN-PAGE-002"
     pages: list[Page] = []
     size = 0
@@ -239,12 +249,13 @@ def test_walking_the_pages_yields_every_item_once(name: str, objects: Objects) -
 
 @pytest.mark.parametrize("name", _page_params(ALL_LISTS, ("GEN-PAGE-008", "GEN-PAGE-010", "GEN-PAGE-011"),
                                               ("GEN-PAGE-013",)))
-def test_past_the_last_page_bad_page_values_and_an_unknown_sort(name: str, objects: Objects) -> None:
+def test_past_the_last_page_bad_page_values_and_an_unknown_sort(name: str, objects: Objects,
+                                                                shared_objects: Shared) -> None:
     """SHOULD only (the documents are silent on these edges): without 'page' the first page, past the end
     200-empty/400/404, bad page values refused or read as a documented reading does, and (catalog lists) an
     unknown sort field 400. Kept apart from the walk so a failure here is a warning."""
     admin = objects.admin
-    listing = ALL_LISTS[name](objects)
+    listing = listing_of(name, objects, shared_objects)
     first = setup(admin.get(listing.path, params={**listing.params, "page_size": 1}), "the first page", 200)
     total = first.json().get("count") if isinstance(first.json(), dict) else None
     if not isinstance(total, int):
