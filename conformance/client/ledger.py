@@ -160,7 +160,7 @@ class Ledger:
 
     def _rewrite(self, removed: list[dict[str, Any]], kept: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
         """Drop `removed` from the file and update `kept` (their problem), leaving other workers' entries as they are."""
-        if self.path is None:
+        if self.path is None or not (removed or kept):  # nothing changed: the file stays as it is
             return
         gone = {e.get("entry") for e in removed}
         updated = {e.get("entry"): e for e in kept}
