@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import secrets
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,8 +24,10 @@ from conformance.selection import AREA_MARKERS, Selection, requirement_ids
 from conformance.spec.catalog import load_catalog
 from conformance.target import Target, start_target
 
+if TYPE_CHECKING:
+    from conformance.reporting.allure import ResultsWriter
+
 SUITE_PACKAGE = "conformance."
-MAX_ATTACHMENTS = 40  # exchanges attached to one test's Allure result
 # Garbage collection during a run: the objects of the collected suite (schemathesis' schema, hypothesis'
 # strategies, the modules) are frozen out of every later collection, and the youngest generation is collected
 # after 10,000 allocations instead of 700. Measured on the ci profile: 2747 collections taking 3.0 s of a
@@ -34,6 +37,7 @@ _TARGET = pytest.StashKey[Target]()
 _COLLECTOR = pytest.StashKey[ResultCollector]()
 _SETTINGS = pytest.StashKey[Settings]()
 _GC_BEFORE = pytest.StashKey[tuple[int, ...]]()
+_ALLURE = pytest.StashKey["ResultsWriter"]()
 
 # The suite's helper modules get pytest's assertion messages too (its test modules and conftests always do).
 pytest.register_assert_rewrite("conformance.scenarios", "conformance.properties")
@@ -113,12 +117,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _label_for_allure(item: pytest.Item, ids: tuple[str, ...]) -> None:
     """Group the test by area (epic), topic (feature) and requirement (story) in Allure; link each ID."""
     for area in sorted({rid.split("-")[0] for rid in ids}):
-        item.add_marker(pytest.mark.allure_label(area, label_type="epic"))
+        item.add_marker(_allure_label(area, "epic"))
     for topic in sorted({rid.rsplit("-", 1)[0] for rid in ids}):
-        item.add_marker(pytest.mark.allure_label(topic, label_type="feature"))
+        item.add_marker(_allure_label(topic, "feature"))
     for rid in ids:
-        item.add_marker(pytest.mark.allure_label(rid, label_type="story"))
-        item.add_marker(pytest.mark.allure_link(f"requirements.yaml#{rid}", link_type="requirement", name=rid))
+        item.add_marker(_allure_label(rid, "story"))
+        item.add_marker(_allure_link(rid))
+
+
+@functools.cache
+def _allure_label(value: str, label_type: str) -> pytest.MarkDecorator:
+    """One marker object per label, shared by every test that has it (marks are immutable)."""
+    return pytest.mark.allure_label(value, label_type=label_type)
+
+
+@functools.cache
+def _allure_link(rid: str) -> pytest.MarkDecorator:
+    """The link of a requirement ID to its entry in the catalog."""
+    return pytest.mark.allure_link(f"requirements.yaml#{rid}", link_type="requirement", name=rid)
 
 
 @pytest.fixture(autouse=True)
@@ -134,33 +150,37 @@ def _conformance_checks(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _conformance_attachments(request: pytest.FixtureRequest) -> Iterator[None]:
     """Before the first suite test, the ledger (and with it the cleanup of a killed run's leftovers); in Allure
-    runs, every exchange of a suite test (keys masked) attached to its result."""
+    runs, every exchange of a suite test (keys masked), its fixtures' included, kept for its result."""
     if not is_suite_item(request.node):
         yield
         return
     request.getfixturevalue("conformance_ledger")
-    if not request.config.getoption("allure_report_dir", None):
+    writer: ResultsWriter | None = request.config.stash.get(_ALLURE, None)
+    if writer is None:
         yield
         return
-    import allure
-
     session: Session = request.getfixturevalue("conformance_session")
-    seen: list[Any] = []
-    session.wire.observers.append(seen.append)
-    session.wire.step = allure.step  # each request is a step of the test in the Allure report
+    seen: list[tuple[Any, float]] = []
+
+    def observe(exchange: Any) -> None:
+        seen.append((exchange, time.time()))
+
+    session.wire.observers.append(observe)
     try:
         yield
     finally:
-        session.wire.observers.remove(seen.append)
-        _attach(seen)
+        session.wire.observers.remove(observe)
+        writer.hold(request.node.name, seen)
 
 
-def _attach(exchanges: list[Any]) -> None:
-    import allure
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if session.config.getoption("allure_report_dir", None):  # (trylast: after allure-pytest set up its writer and listener)
+        from conformance.reporting.allure import install_writer
 
-    for exchange in exchanges[-MAX_ATTACHMENTS:]:
-        allure.attach(exchange.transcript(), name=f"{exchange.operation} -> {exchange.status}",
-                      attachment_type=allure.attachment_type.TEXT)
+        writer = install_writer(session.config)
+        if writer is not None:
+            session.config.stash[_ALLURE] = writer
 
 
 def is_suite_item(item: pytest.Item) -> bool:

@@ -219,16 +219,21 @@ def scrub_reports(report_dir: Path, keys: list[str], since: float | None = None)
     moment on), archives included."""
     if not keys or not report_dir.is_dir():
         return
-    for path in report_dir.rglob("*"):
-        if since is not None and path.is_file() and path.stat().st_mtime < since - 1:  # (1 s: coarse file clocks)
-            continue
-        if path.is_file() and path.suffix in {".json", ".jsonl", ".xml", ".html", ".txt", ".md", ".properties"}:
-            text = path.read_text(encoding="utf-8", errors="replace")
-            cleaned = scrub(text, keys)
-            if cleaned != text:
-                path.write_text(cleaned, encoding="utf-8")
-        elif path.is_file() and path.suffix == ".zip":
-            _scrub_archive(path, keys)
+    needles = [key.encode() for key in keys if key]
+    folders = [str(report_dir)]
+    while folders:  # (os.scandir: a file's type comes with its name; its time is asked for only with `since`)
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif not entry.is_file() or (since is not None and entry.stat().st_mtime < since - 1):  # (1 s: coarse clocks)
+                    continue
+                elif entry.name.endswith((".json", ".jsonl", ".xml", ".html", ".txt", ".md", ".properties")):
+                    data = Path(entry.path).read_bytes()
+                    if any(needle in data for needle in needles):  # (decoded and rewritten only when a key is there)
+                        Path(entry.path).write_text(scrub(data.decode("utf-8", errors="replace"), keys), encoding="utf-8")
+                elif entry.name.endswith(".zip"):
+                    _scrub_archive(Path(entry.path), keys)
 
 
 def _scrub_archive(path: Path, keys: list[str]) -> None:

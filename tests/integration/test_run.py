@@ -27,11 +27,17 @@ def test_run_without_a_target_uses_the_embedded_reference_and_passes(tmp_path: P
     for requirement in NAMED_SCENARIOS:
         assert done.verdict_of(requirement) == "passed", requirement
     assert_five_outputs(tmp_path / "reports")
-    results = [json.loads(p.read_text()) for p in (tmp_path / "reports" / "allure-results").glob("*-result.json")]
+    allure_results = tmp_path / "reports" / "allure-results"
+    results = [json.loads(p.read_text()) for p in allure_results.glob("*-result.json")]
     seat = [r for r in results if r["name"] == "test_unassigning_frees_a_seat"]
     assert seat and seat[0]["steps"], "each request of a test is a step"
-    attached = [p.read_text() for p in (tmp_path / "reports" / "allure-results").glob("*-attachment.txt")]
-    assert any("POST http" in text and "reproduce: curl" in text for text in attached), "exchanges are attached"
+    steps = [step["name"] for step in seat[0]["steps"]]
+    assert steps[0].startswith("#1 ") and any(" POST /api/" in s and " -> 20" in s for s in steps), steps
+    (attachment,) = seat[0]["attachments"]  # the test's exchanges, in order, in one attachment
+    transcript = (allure_results / attachment["source"]).read_text()
+    assert "POST http" in transcript and "reproduce: curl" in transcript, "exchanges are attached"
+    assert transcript.index(steps[-2]) < transcript.index(steps[-1])
+    assert not list(allure_results.glob("*-container.json")), "no fixture failed: no fixture container is written"
     assert {"CAT-SEAT-003"} <= {label["value"] for label in seat[0]["labels"] if label["name"] == "story"}
     assert (tmp_path / "reports" / "allure-results" / "environment.properties").is_file()
     by_requirement = {r["fullName"]: r for r in results if r.get("fullName", "").startswith("requirements.")}
