@@ -8,12 +8,11 @@ from functools import lru_cache
 from typing import Any
 
 import schemathesis
-import yaml
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 
 from conformance.properties.published import without_additions
 from conformance.spec.catalog import load_catalog
-from conformance.spec.loader import default_contract_path
+from conformance.spec.loader import load_contract
 
 ENTITY_SCHEMAS = tuple(f"GEN-SCHEMA-{n:03d}" for n in range(1, 13))  # the answer schema of each kind of object
 NESTED_POLICY_SCHEMA = "GEN-SCHEMA-015"  # a policy's role, platform, users and groups
@@ -27,12 +26,14 @@ DOCUMENTED_STATUS = "GEN-STATUS-002"
 QUERY_ACCEPTED, RBAC_QUERY_ACCEPTED, BODY_ACCEPTED = "GEN-STATUS-004", "GEN-STATUS-008", "GEN-STATUS-005"
 RBAC_PREFIX = "/api/core/rbac/"
 JSON = "application/json"
+# openapi-core reads documents load_contract validated (or a copy of one with parts taken out): not again
+UNVALIDATED = Config(spec_validator_cls=None)
 
 
-@lru_cache(maxsize=1)
 def contract_document() -> dict[str, Any]:
-    """The contract as parsed YAML."""
-    return yaml.safe_load(default_contract_path().read_text(encoding="utf-8"))
+    """The contract as parsed YAML: the run's contract, read and validated once per process (never changed here:
+    every view of it below is a copy)."""
+    return load_contract().document
 
 
 def json_bodies_only(document: dict[str, Any]) -> dict[str, Any]:
@@ -56,9 +57,20 @@ def contract_schema() -> Any:
 
 
 @lru_cache(maxsize=1)
+def violating_schema() -> Any:
+    """The contract as schemathesis reads it for schema-violating cases: JSON request bodies only, no security
+    parameters. Every caller puts its own Authorization header in place of a generated one, so a case that broke only
+    that header would reach the server breaking nothing and be set aside: drawing such cases only costs time."""
+    schema = schemathesis.openapi.from_dict(json_bodies_only(contract_document()))
+    schema.config.generation.update(with_security_parameters=False)
+    return schema
+
+
+@lru_cache(maxsize=1)
 def openapi_core_spec() -> OpenAPI:
-    """The contract as openapi-core reads it (for response validation with schema paths)."""
-    return OpenAPI.from_file_path(str(default_contract_path()))
+    """The contract as openapi-core reads it (for response validation with schema paths); load_contract validated it
+    already."""
+    return OpenAPI.from_dict(contract_document(), config=UNVALIDATED)
 
 
 @lru_cache(maxsize=1)
@@ -71,14 +83,24 @@ def published_document() -> dict[str, Any]:
 def published_request_spec() -> OpenAPI:
     """The contract without its additions, as openapi-core reads it: a generated request is malformed only when
     it breaks this."""
-    return OpenAPI.from_dict(published_document())
+    return OpenAPI.from_dict(published_document(), config=UNVALIDATED)
 
 
 @lru_cache(maxsize=1)
 def operations() -> dict[str, Any]:
     """Every operation of the contract by its label ("METHOD /path")."""
+    return _by_label(contract_schema())
+
+
+@lru_cache(maxsize=1)
+def violating_operations() -> dict[str, Any]:
+    """Every operation of the contract by its label, as schema-violating cases are drawn from it."""
+    return _by_label(violating_schema())
+
+
+def _by_label(schema: Any) -> dict[str, Any]:
     found = {}
-    for result in contract_schema().get_all_operations():
+    for result in schema.get_all_operations():
         operation = result.ok()
         found[operation.label] = operation
     return found

@@ -45,3 +45,40 @@ def test_smoke_is_small_and_full_is_larger_than_ci() -> None:
     assert smoke.negative_examples == 0 and not smoke.stateful
     assert full.stateful and nightly.stateful
     assert ci.stateful_examples <= 1  # ci runs at most one bounded chain of each kind
+
+
+def test_schema_violating_cases_never_break_only_the_authorization_header() -> None:
+    """The caller's key replaces any generated Authorization header: the schema-violating cases are drawn with no
+    security parameters, so none of them is drawn only to be set aside for a header that never reaches the server."""
+    from hypothesis import given
+    from schemathesis import GenerationMode
+
+    from conformance.properties.contract import operations, violating_operations
+    from conformance.properties.filling import negative_parts
+
+    label = "GET /api/core/rbac/roles/"
+    assert [p.name for p in operations()[label].headers] == ["Authorization"]  # the schema-valid cases keep it
+    parts: list[set[str] | None] = []
+
+    @profiles.hypothesis_settings(profiles.PROFILES["ci"], 10, None)
+    @given(case=violating_operations()[label].as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    def draw(case: object) -> None:
+        parts.append(negative_parts(case))
+        assert "Authorization" not in (case.headers or {})  # type: ignore[attr-defined]
+
+    draw()
+    assert parts and all(found is not None and "header" not in found for found in parts)
+
+
+def test_the_last_schema_violating_cases_go_to_acceptance_rules_no_case_judged_yet() -> None:
+    from conformance.properties.judging import Findings
+
+    findings = Findings(("GEN-STATUS-007", "GEN-STATUS-002", "GEN-STATUS-004", "GEN-STATUS-005"))
+    assert not findings.needs_other(set(), cases_left=3)  # cases enough left for both rules
+    assert findings.needs_other(set(), cases_left=2)
+    assert not findings.needs_other({"GEN-STATUS-004"}, cases_left=1)  # it judges a rule still without a case
+    findings.judge("GEN-STATUS-004", None)
+    assert findings.needs_other({"GEN-STATUS-004"}, cases_left=1)  # only GEN-STATUS-005 is still without one
+    findings.judge("GEN-STATUS-005", None)
+    assert not findings.needs_other(set(), cases_left=1)
+    assert not Findings(("GEN-STATUS-007", "GEN-STATUS-002")).needs_other(set(), cases_left=1)  # no acceptance rule
