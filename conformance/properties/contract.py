@@ -52,8 +52,9 @@ def json_bodies_only(document: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def contract_schema() -> Any:
-    """The contract as schemathesis reads it, with JSON request bodies only."""
-    return schemathesis.openapi.from_dict(json_bodies_only(contract_document()))
+    """The contract as schemathesis reads it, with JSON request bodies only (and schemathesis' defaults: a
+    schemathesis.toml in the folder a run starts from cannot change what is generated)."""
+    return schemathesis.openapi.from_dict(json_bodies_only(contract_document()), config=schemathesis.Config())
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +62,7 @@ def violating_schema() -> Any:
     """The contract as schemathesis reads it for schema-violating cases: JSON request bodies only, no security
     parameters. Every caller puts its own Authorization header in place of a generated one, so a case that broke only
     that header would reach the server breaking nothing and be set aside: drawing such cases only costs time."""
-    schema = schemathesis.openapi.from_dict(json_bodies_only(contract_document()))
+    schema = schemathesis.openapi.from_dict(json_bodies_only(contract_document()), config=schemathesis.Config())
     schema.config.generation.update(with_security_parameters=False)
     return schema
 

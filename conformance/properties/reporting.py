@@ -4,6 +4,7 @@ a vendor repeat a failing case."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ class Caller:
         self.wire = wire  # pacing, 429 retries, read-only guard, target failures: as for every other request
         self.http = requests.Session()  # the session type Case.call takes
         self.http.headers["User-Agent"] = "ibl-conformance (generated)"
+        # the environment's proxies and CA bundle read once here, not on every request; and no ~/.netrc credentials
+        # added to a request meant to go without a key
+        self.http.trust_env = False
+        self.http.proxies = requests.utils.get_environ_proxies(settings.base_url or "")
+        self.http.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         key = settings.keys.get(role) if role else None
         self.variable = settings.keys.variables.get(role) if role else None
         self.header: str | None = None
@@ -39,6 +45,8 @@ class Caller:
                       (f"{scheme} {wrong_key}" if wrong_key else None))
 
     def send(self, case: Any) -> Any:
+        if self.header is None and case.headers:  # no key means no Authorization header, whatever was generated for it
+            case.headers = {name: value for name, value in case.headers.items() if name.lower() != "authorization"}
         headers = {"Authorization": self.header} if self.header else {}
         return self.wire.guarded(case.method, case.operation.path, lambda: case.call(
             base_url=self.base_url, session=self.http, headers=headers, timeout=self.timeout))

@@ -111,6 +111,15 @@ def test_openapi_spec_validator_accepts_the_contract(document: dict[str, Any]) -
     validate(document)
 
 
+def test_the_published_copy_the_generated_tests_judge_requests_by_is_a_valid_document() -> None:
+    """Runs build it without validating it again (conformance/properties/contract.py)."""
+    from openapi_spec_validator import validate
+
+    from conformance.properties.contract import published_document
+
+    validate(published_document())
+
+
 def test_schemathesis_loads_every_operation() -> None:
     import schemathesis
 

@@ -82,3 +82,28 @@ def test_the_last_schema_violating_cases_go_to_acceptance_rules_no_case_judged_y
     findings.judge("GEN-STATUS-005", None)
     assert not findings.needs_other(set(), cases_left=1)
     assert not Findings(("GEN-STATUS-007", "GEN-STATUS-002")).needs_other(set(), cases_left=1)  # no acceptance rule
+
+
+def test_a_caller_without_a_key_sends_no_authorization_header_whatever_was_generated_for_it() -> None:
+    """GEN-AUTH-001 is about a request with no key: a value drawn for the security scheme's header is not sent."""
+    from types import SimpleNamespace
+
+    from conformance.config import Settings
+    from conformance.properties.reporting import Caller
+
+    sent: list[dict[str, str]] = []
+
+    def call(**kwargs: object) -> str:
+        sent.append({**case.headers, **kwargs["headers"]})  # type: ignore[dict-item]
+        return "answer"
+
+    case = SimpleNamespace(method="GET", operation=SimpleNamespace(path="/x"), headers={"Authorization": ":m)>!Q*k",
+                                                                                       "X-Other": "1"}, call=call)
+    wire = SimpleNamespace(guarded=lambda method, path, send: send())
+    caller = Caller(Settings(base_url="http://127.0.0.1:9"), None, wire=wire)  # type: ignore[arg-type]
+    assert caller.send(case) == "answer"
+    assert sent == [{"X-Other": "1"}]
+    keyed = Caller(Settings(base_url="http://127.0.0.1:9"), None, wire=wire, wrong_key="wrong")  # type: ignore[arg-type]
+    case.headers = {"Authorization": "drawn"}
+    keyed.send(case)
+    assert sent[-1] == {"Authorization": "Api-Token wrong"}
