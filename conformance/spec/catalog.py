@@ -70,7 +70,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
 
 @lru_cache(maxsize=8)
 def _load_catalog(path: Path, sha256: str) -> Catalog:
-    raw = read_yaml(path, "catalog")
+    raw = read_yaml(path, "catalog", sha256)
     if not isinstance(raw, dict) or not isinstance(raw.get("requirements"), list):
         raise SpecError(f"catalog {path} has no 'requirements' list: see openapi/requirements.yaml for the format")
     operations = tuple(raw.get("operations") or ())

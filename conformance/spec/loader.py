@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -62,8 +64,47 @@ def _digest(path: Path, mtime_ns: int, size: int) -> str:
         return ""
 
 
-def read_yaml(path: Path, what: str) -> Any:
-    """Parse a YAML file, turning every failure into a one-line SpecError."""
+def read_yaml(path: Path, what: str, sha256: str = "") -> Any:
+    """Parse a YAML file, turning every failure into a one-line SpecError; with the content's `sha256`, a content
+    parsed once is read back from the cache folder (every process of a run, and every later run, skips the parse)."""
+    cached = _parsed(sha256)
+    if cached is not None:
+        return cached
+    document = _parse_yaml(path, what)
+    _keep_parsed(sha256, document)
+    return document
+
+
+def _parsed_file(sha256: str) -> Path:
+    return cache_dir() / "parsed" / f"{sha256}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
+
+
+def _parsed(sha256: str) -> Any:
+    """The document parsed from this content before, or None. The folder is the user's own, as every file a
+    process of theirs writes; what cannot be read back is parsed again."""
+    if not sha256:
+        return None
+    try:
+        return pickle.loads(_parsed_file(sha256).read_bytes())  # noqa: S301 (written by _keep_parsed, in the user's cache)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+        return None
+
+
+def _keep_parsed(sha256: str, document: Any) -> None:
+    """Cache the parsed document (written aside and renamed into place: a reader never sees half a file)."""
+    if not sha256:
+        return
+    target = _parsed_file(sha256)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+        partial.write_bytes(pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(partial, target)
+    except OSError:
+        pass
+
+
+def _parse_yaml(path: Path, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -106,7 +147,7 @@ def load_contract(path: Path | None = None) -> Contract:
 
 @lru_cache(maxsize=8)
 def _load_contract(path: Path, sha256: str) -> Contract:
-    document = read_yaml(path, "contract")
+    document = read_yaml(path, "contract", sha256)
     if not isinstance(document, dict) or "openapi" not in document:
         raise SpecError(f"contract {path} is not an OpenAPI document (no 'openapi' field): give an OpenAPI 3.0 file")
     if not sha256 or (sha256 != os.environ.get(VALIDATED_VARIABLE) and not _known_valid(sha256)):

@@ -68,3 +68,25 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_a_validation(monkeypat
         loader._load_contract.cache_clear()
         assert load_contract(copy).document["openapi"].startswith("3.0")
     assert len(validations) == 2
+
+
+def test_a_parsed_document_is_read_back_from_the_cache_and_a_broken_cache_file_is_parsed_again(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
+    source = tmp_path / "doc.yaml"
+    source.write_text("a: 1\nresponses:\n  200: {description: ok}\n", encoding="utf-8")
+    sha = loader.digest(source)
+    first = loader.read_yaml(source, "test", sha)
+    assert first == {"a": 1, "responses": {200: {"description": "ok"}}}  # YAML's own types, integer keys kept
+    source.write_text("a: 2\n", encoding="utf-8")  # (same digest given: the cached parse answers)
+    assert loader.read_yaml(source, "test", sha) == first
+    loader._parsed_file(sha).write_bytes(b"not a pickle")
+    assert loader.read_yaml(source, "test", sha) == {"a": 2}  # unreadable cache: parsed again
+
+
+def test_without_a_digest_nothing_is_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
+    source = tmp_path / "doc.yaml"
+    source.write_text("a: 1\n", encoding="utf-8")
+    assert loader.read_yaml(source, "test") == {"a": 1}
+    assert not (tmp_path / "cache").exists()
