@@ -154,6 +154,43 @@ def request_violations(case: Any, caller: Any) -> list[Violation]:
     return found
 
 
+WRONG_TYPE = {"integer": "not-a-number", "number": "not-a-number", "boolean": "not-a-boolean"}
+NOT_AN_OBJECT = ["not", "an", "object"]
+
+
+def broken_by_hand(case: Any, rule: str) -> Any | None:
+    """A copy of a sent schema-violating case with the part `rule` judges broken once more by hand: a query parameter
+    the rule counts given a value of the wrong type, or a body that is not an object. Which parts a few drawn cases
+    break is up to the draw (fill_negative points valid identifiers at the run's own objects, so a broken required
+    identifier is rare); this gives each acceptance rule of an operation a case whatever was drawn. None when the
+    published document gives that part nothing of a type to break."""
+    label = case.operation.label
+    if rule == BODY_ACCEPTED:
+        schema = resolve(published_document(), _body_schema(label))
+        return _remade(case, body=list(NOT_AN_OBJECT)) if schema and schema.get("type", "object") == "object" else None
+    for param in _parameters(label):
+        schema = resolve(published_document(), param.get("schema", {}))
+        wrong = WRONG_TYPE.get(schema.get("type", "string"))
+        if param.get("in") == "query" and wrong and acceptance_requirement(
+                label, Violation("query", param["name"], bool(param.get("required")))) == rule:
+            return _remade(case, query={**(case.query or {}), param["name"]: wrong})
+    return None
+
+
+def _remade(case: Any, **changes: Any) -> Any:
+    """A new case of the same operation with the parts of `case`, some of them changed (schemathesis' public
+    `APIOperation.Case`)."""
+    parts = {"path_parameters": case.path_parameters, "headers": case.headers, "cookies": case.cookies,
+             "query": case.query, "body": case.body, "media_type": case.media_type}
+    return case.operation.Case(method=case.method, **{**parts, **changes})
+
+
+def _body_schema(label: str) -> dict[str, Any]:
+    method, path = label.split(" ", 1)
+    content = published_document()["paths"][path][method.lower()].get("requestBody", {}).get("content", {})
+    return next(iter(content.values()), {}).get("schema", {}) if isinstance(content, dict) else {}
+
+
 def can_be_malformed(label: str) -> bool:
     """True when the published document gives a request of this operation something to break: a body, a
     required query parameter, or a parameter with a type or constraint beyond a free-form string."""
@@ -288,6 +325,10 @@ class Findings:
         self.judged[requirement] += 1
         if problem:
             self.failures.setdefault(requirement, []).append(problem)
+
+    def unjudged_acceptance(self) -> list[str]:
+        """The test's acceptance rules no case has judged yet."""
+        return [rid for rid in ACCEPTANCE_RULES if rid in self.requirements and not self.judged[rid]]
 
     def needs_other(self, judges: set[str], cases_left: int) -> bool:
         """True when a case judging only `judges` should give way to another: the test's remaining cases are no more

@@ -208,10 +208,16 @@ class Pool:
         suggestion holds is set aside (hypothesis draws another; counted in `set_aside`). Returns what record_created
         needs to know from before the case is sent (the bulk answer names no ids: the suggestions held before it, so
         only the ones it created are recorded)."""
+        free, before = self.free_to_send(label, case)
+        assume(free)
+        return before
+
+    def free_to_send(self, label: str, case: Any) -> tuple[bool, Any]:
+        """before_send outside hypothesis: (False, None) for a case to set aside, else (True, what before_send
+        returns)."""
         free = self.names_only_free_pairs(label, case.body)
         self.set_aside[label] += not free
-        assume(free)
-        return self.suggestions_held() if label == BULK_SUGGESTIONS else None
+        return free, (self.suggestions_held() if free and label == BULK_SUGGESTIONS else None)
 
     def record_created(self, label: str, case: Any, body: Any, before: Any = None) -> None:
         """Write an object a generated case created into the cleanup ledger."""

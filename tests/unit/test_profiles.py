@@ -107,3 +107,25 @@ def test_a_caller_without_a_key_sends_no_authorization_header_whatever_was_gener
     case.headers = {"Authorization": "drawn"}
     keyed.send(case)
     assert sent[-1] == {"Authorization": "Api-Token wrong"}
+
+
+def test_a_rule_no_drawn_case_reached_gets_a_case_broken_by_hand_in_the_part_it_judges() -> None:
+    """GEN-STATUS-004 on a write judges only a broken required query parameter (the license_id every drawn case has
+    pointed at the run's own license): a case remade from a sent one breaks exactly that, by type."""
+    from types import SimpleNamespace
+
+    from conformance.properties.contract import BODY_ACCEPTED, QUERY_ACCEPTED, operations
+    from conformance.properties.judging import acceptance_requirement, broken_by_hand, request_violations
+
+    operation = operations()["POST /api/catalog/licenses/program/assignment/"]
+    sent = operation.Case(query={"license_id": 1, "platform_key": "alpha"}, body={"license_id": 1, "user_id": 1},
+                          media_type="application/json")
+    caller = SimpleNamespace(header="Api-Token k", base_url="http://127.0.0.1:9")
+    for rule, part in ((QUERY_ACCEPTED, "query"), (BODY_ACCEPTED, "body")):
+        made = broken_by_hand(sent, rule)
+        assert made is not None and made is not sent
+        reached = {acceptance_requirement(operation.label, v) for v in request_violations(made, caller)
+                   if v.location == part}
+        assert reached == {rule}
+    assert sent.query == {"license_id": 1, "platform_key": "alpha"}  # the sent case is left as it was
+    assert broken_by_hand(operations()["GET /api/core/rbac/roles/"].Case(query={}), BODY_ACCEPTED) is None
