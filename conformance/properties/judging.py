@@ -330,14 +330,6 @@ class Findings:
         """The test's acceptance rules no case has judged yet."""
         return [rid for rid in ACCEPTANCE_RULES if rid in self.requirements and not self.judged[rid]]
 
-    def needs_other(self, judges: set[str], cases_left: int) -> bool:
-        """True when a case judging only `judges` should give way to another: the test's remaining cases are no more
-        than its acceptance rules (GEN-STATUS-004/005/008) that no case has judged yet, and it judges none of them.
-        Which rules a few schema-violating cases reach is otherwise up to the draw; set aside, hypothesis draws
-        another case in its place."""
-        unjudged = {rid for rid in ACCEPTANCE_RULES if rid in self.requirements and not self.judged[rid]}
-        return bool(unjudged) and cases_left <= len(unjudged) and not judges & unjudged
-
     def report(self, unjudged: str) -> None:
         """One check per requirement of the test: failed with its first broken case, passed when cases were
         judged and none broke it, not verified (`unjudged`) when no case came to its rule."""

@@ -46,7 +46,6 @@ from conformance.properties.reporting import Caller, Stats, body_excerpt, reprod
 from conformance.verdicts import not_verified
 
 OPERATIONS = operation_ids()
-STEERED_DRAWS = 20  # at most this many cases of one test set aside for a rule no case has judged (Findings.needs_other)
 
 
 def _params(kind: str, *, smoke: bool = False) -> list[Any]:
@@ -190,11 +189,9 @@ def test_schema_violating_cases(label: str, pool: Pool, admin_caller: Caller, ge
     findings = Findings(requirements_for(label, "negative"))
     headline = f"{label}: a request that breaks the published document"
     set_aside = pool.set_aside[label]
-    steered = 0  # cases set aside so far for a rule still without one
     sent: list[Any] = []  # the cases sent (the last one is the model of a case broken by hand, below)
 
     def send(case: Any, rng: random.Random, stats: Stats) -> None:
-        nonlocal steered
         # a case that breaks nothing the server sees, only what the contract adds to the published document, or
         # nothing a documented reading refuses is set aside, and hypothesis draws another one in its place; so is
         # one naming a suggestion pair someone else's suggestion holds (a server may still serve it). The cheap
@@ -202,10 +199,6 @@ def test_schema_violating_cases(label: str, pool: Pool, admin_caller: Caller, ge
         assume(fill_negative(case, pool, rng) and not one_reading_accepts(label, case.body))
         violations = request_violations(case, admin_caller)
         assume(bool(violations))
-        rules = {rid for rid in (acceptance_requirement(label, v) for v in violations) if rid}
-        if steered < STEERED_DRAWS and findings.needs_other(rules, generation.examples("negative", label) - stats.cases):
-            steered += 1
-            assume(False)  # the last cases go to the rules still without one (a few draws at most)
         send_and_judge(case, violations, stats, pool.before_send(label, case))
 
     def send_and_judge(case: Any, violations: list[Any], stats: Stats, before: Any) -> None:

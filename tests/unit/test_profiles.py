@@ -70,18 +70,16 @@ def test_schema_violating_cases_never_break_only_the_authorization_header() -> N
     assert parts and all(found is not None and "header" not in found for found in parts)
 
 
-def test_the_last_schema_violating_cases_go_to_acceptance_rules_no_case_judged_yet() -> None:
+def test_the_acceptance_rules_no_case_judged_yet_are_the_ones_left_for_a_case_broken_by_hand() -> None:
     from conformance.properties.judging import Findings
 
     findings = Findings(("GEN-STATUS-007", "GEN-STATUS-002", "GEN-STATUS-004", "GEN-STATUS-005"))
-    assert not findings.needs_other(set(), cases_left=3)  # cases enough left for both rules
-    assert findings.needs_other(set(), cases_left=2)
-    assert not findings.needs_other({"GEN-STATUS-004"}, cases_left=1)  # it judges a rule still without a case
+    assert findings.unjudged_acceptance() == ["GEN-STATUS-004", "GEN-STATUS-005"]
     findings.judge("GEN-STATUS-004", None)
-    assert findings.needs_other({"GEN-STATUS-004"}, cases_left=1)  # only GEN-STATUS-005 is still without one
-    findings.judge("GEN-STATUS-005", None)
-    assert not findings.needs_other(set(), cases_left=1)
-    assert not Findings(("GEN-STATUS-007", "GEN-STATUS-002")).needs_other(set(), cases_left=1)  # no acceptance rule
+    assert findings.unjudged_acceptance() == ["GEN-STATUS-005"]
+    findings.judge("GEN-STATUS-005", "served (200) although it breaks the published document")
+    assert findings.unjudged_acceptance() == []  # a broken rule was judged too
+    assert Findings(("GEN-STATUS-007", "GEN-STATUS-002")).unjudged_acceptance() == []  # no acceptance rule
 
 
 def test_a_caller_without_a_key_sends_no_authorization_header_whatever_was_generated_for_it() -> None:
