@@ -8,6 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+# first: `--workers auto` weighs the CPU other processes use from this import on, so the sample runs while the CLI
+# loads instead of being waited for afterwards
+import conformance.workers  # noqa: F401,I001
 from conformance.config import EMBEDDED_REFERENCES, PROFILES, SETTINGS, load_settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_USAGE, ConformanceToolError, UsageError
 

@@ -13,9 +13,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.checks import checking
-from conformance.client.ledger import LEDGER_NAME, Ledger, drain
-from conformance.client.probe import Probe
-from conformance.client.session import ApiClient, Session
 from conformance.config import Settings, load_settings
 from conformance.errors import ConformanceToolError, TargetError
 from conformance.reporting.collector import TARGET_ERROR_PROPERTY, ResultCollector
@@ -25,6 +22,9 @@ from conformance.spec.catalog import load_catalog
 from conformance.target import Target, start_target
 
 if TYPE_CHECKING:
+    from conformance.client.ledger import Ledger
+    from conformance.client.probe import Probe
+    from conformance.client.session import ApiClient, Session
     from conformance.reporting.allure import ResultsWriter
 
 SUITE_PACKAGE = "conformance."
@@ -65,13 +65,14 @@ def pytest_configure(config: pytest.Config) -> None:
                                 leftovers=drain_leftovers)
     config.stash[_COLLECTOR] = collector
     config.pluginmanager.register(collector, "conformance-collector")
+    if _packaged_run(config):  # collection imports the suite's libraries: fewer collections of young objects there too
+        config.stash[_GC_BEFORE] = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLDS)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _packaged_run(session.config):
         gc.freeze()
-        session.config.stash[_GC_BEFORE] = gc.get_threshold()
-        gc.set_threshold(*GC_THRESHOLDS)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -231,6 +232,8 @@ def conformance_settings(conformance_target: Target) -> Settings:
 @pytest.fixture(scope="session")
 def conformance_session(conformance_target: Target) -> Iterator[Session]:
     """The HTTP session to the target."""
+    from conformance.client.session import Session  # (the HTTP clients: in the processes that run tests only)
+
     session = Session(conformance_target.settings)
     yield session
     session.close()
@@ -245,8 +248,13 @@ def drain_leftovers(target: Target) -> list[str]:
     """What the run created and could not undo: the workers undid their own; whatever is still in the ledger
     file is tried once more here, and what stays is reported (and kept for the next run)."""
     settings = target.settings
+    if settings.embedded or settings.read_only:
+        return list(dict.fromkeys(target.cleanup_problems))
+    from conformance.client.ledger import LEDGER_NAME, drain
+    from conformance.client.session import Session
+
     path = settings.report_dir / LEDGER_NAME
-    if settings.embedded or settings.read_only or not path.is_file():
+    if not path.is_file():
         return list(dict.fromkeys(target.cleanup_problems))
     session = Session(settings)
     try:
@@ -260,6 +268,8 @@ def drain_leftovers(target: Target) -> list[str]:
 def conformance_ledger(conformance_session: Session, conformance_target: Target,
                        request: pytest.FixtureRequest) -> Iterator[Ledger]:
     """The run's cleanup ledger; leftovers of an interrupted earlier run are cleaned first."""
+    from conformance.client.ledger import LEDGER_NAME, Ledger, drain
+
     settings = conformance_target.settings
     workerinput = getattr(request.config, "workerinput", None)  # not the environment: a parent may leak it
     worker = str(workerinput.get("workerid")) if workerinput else "main"
@@ -271,7 +281,7 @@ def conformance_ledger(conformance_session: Session, conformance_target: Target,
             conformance_target.cleanup_problems.extend(drain(old, client, keep=lambda e: e.get("run_id") == run_id))
     ledger = Ledger(path, conformance_target.run_id, worker=worker)
     yield ledger
-    if client is not None:
+    if client is not None and not settings.embedded:  # (an embedded reference's data ends with this process)
         ledger.undo_all(client)
     conformance_target.cleanup_problems.extend(ledger.problems)
 
@@ -284,6 +294,8 @@ def conformance_probe(conformance_session: Session, conformance_settings: Settin
     client = conformance_session.as_role("dm_admin")
     if client is None:
         pytest.skip("not verified: the probe needs the DM admin key")
+    from conformance.client.probe import Probe
+
     return Probe(client, conformance_settings.probe_url)
 
 

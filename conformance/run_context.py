@@ -10,6 +10,8 @@ from conformance.config import Settings
 
 RUN_PLUGIN = "conformance-run"  # the name the run's context is registered under in pytest's plugin manager
 SETTINGS_INPUT = "conformance_settings"  # in a pytest-xdist worker's workerinput: Settings.to_json()
+RATE_FILE = ".rate-limit.sqlite"  # in the report dir: the request rate every worker of a run shares
+BROKEN_FILE = ".target-broken"  # in the report dir: written when the target broke; every worker stops sending
 
 
 class RunContext:

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from conformance.client.session import BROKEN_FILE, RATE_FILE, Session
 from conformance.config import ROLES, Settings
 from conformance.errors import EXIT_CONFORMANT, EXIT_NON_CONFORMANT, EXIT_TARGET, EXIT_USAGE, TargetError, UsageError
 from conformance.redaction import scrub
 from conformance.results import RunResult
-from conformance.run_context import RunContext
+from conformance.run_context import BROKEN_FILE, RATE_FILE, RunContext
 from conformance.spec.catalog import Catalog, load_catalog
 from conformance.spec.loader import SPEC_VARIABLE, VALIDATED_VARIABLE, load_contract
 from conformance.workers import choose as choose_workers
@@ -192,6 +191,8 @@ def check_report_dir(report_dir: Path) -> None:
 
 def preflight(settings: Settings) -> None:
     """Reach the target once, then once per configured key: unreachable or broken is exit 3, a refused key exit 2."""
+    from conformance.client.session import Session  # (the HTTP clients load only when a run sends from this process)
+
     assert settings.base_url is not None
     probe_settings = settings.with_target(timeout=min(settings.timeout, PREFLIGHT_TIMEOUT), read_only=True)
     session = Session(probe_settings)

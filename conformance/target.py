@@ -89,7 +89,8 @@ def start_target(settings: Settings, run_id: str) -> Target:
 
     server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:")
     server.start()
-    return _embedded(settings, run_id, server.base_url, server.keys.as_mapping(), server.stop)
+    # its in-memory data ends with the run: nothing to wait for at the end
+    return _embedded(settings, run_id, server.base_url, server.keys.as_mapping(), server.stop_soon)
 
 
 def _embedded(settings: Settings, run_id: str, base_url: str, keys: dict[str, str], stop: Callable[[], None]) -> Target:

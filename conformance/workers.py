@@ -3,8 +3,8 @@
 Measured on a 2-core machine (benchmarks/RESULTS.md, section 4): two workers halve a ci run's wall time when the
 machine is otherwise idle, and make it slower when other processes already keep the cores busy. So auto takes one
 worker per core that the other processes leave free right now, from 1 to AUTO_MAX (the most measured to pay). "Right
-now" is the CPU the machine spent, less this process's own, between this module's import and the choice (at least
-SAMPLE_SECONDS): the 1-minute load average would still count a run that has just ended.
+now" is the CPU the machine spent, less this process's own, between this module's import (the CLI imports it first)
+and the choice (at least SAMPLE_SECONDS): the 1-minute load average would still count a run that has just ended.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import tenacity
 from conformance.config import ROLE_TITLES, Settings
 from conformance.errors import TargetError
 from conformance.redaction import Secret, redact_headers
+from conformance.run_context import BROKEN_FILE, RATE_FILE
 from conformance.verdicts import not_verified
 
 JSON_BODY_LIMIT = 2000  # characters of a body kept in a failure message
@@ -115,8 +116,6 @@ def _url_key(path: str, params: Mapping[str, Any] | None) -> tuple[Any, ...] | N
 
 
 URL_CACHE_SIZE = 4096  # distinct (path, query) pairs a connection remembers the merged URL of
-RATE_FILE = ".rate-limit.sqlite"  # in the report dir: the request rate every worker of a run shares
-BROKEN_FILE = ".target-broken"  # in the report dir: written when the target broke; every worker stops sending
 TRANSIENT_RETRIES = 2  # a refused connection or a gateway error is tried again this often, a second apart
 
 

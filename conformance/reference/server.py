@@ -199,6 +199,13 @@ class ReferenceServer:
             self.app.state.store.close()
             self._app_closed = True
 
+    def stop_soon(self) -> None:
+        """Tell the server to exit and return at once, its thread ending on its own a moment later: for a reference
+        whose process ends with it, where a graceful stop (uvicorn's shutdown takes ~0.2 s) only delays the exit."""
+        if self._server is not None:
+            self._server.force_exit = True
+            self._server.should_exit = True
+
     def __enter__(self) -> ReferenceServer:
         return self.start()
 
