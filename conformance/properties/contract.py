@@ -8,7 +8,19 @@ from functools import lru_cache
 from typing import Any
 
 import schemathesis
+from jsonschema import FormatChecker
+from jsonschema.protocols import Validator
+from jsonschema_path import SchemaPath
 from openapi_core import Config, OpenAPI
+from openapi_core.casting.schemas import oas30_write_schema_casters_factory
+from openapi_core.casting.schemas.factories import SchemaCastersFactory
+from openapi_core.deserializing.styles import StyleDeserializersFactory, style_deserializers
+from openapi_core.deserializing.styles.deserializers import StyleDeserializer
+from openapi_core.templating.paths.datatypes import PathOperationServer
+from openapi_core.templating.paths.finders import APICallPathFinder
+from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
+from openapi_core.validation.schemas.validators import SchemaValidator
+from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
 from conformance.properties.published import without_additions
 from conformance.spec.catalog import load_catalog
@@ -26,8 +38,7 @@ DOCUMENTED_STATUS = "GEN-STATUS-002"
 QUERY_ACCEPTED, RBAC_QUERY_ACCEPTED, BODY_ACCEPTED = "GEN-STATUS-004", "GEN-STATUS-008", "GEN-STATUS-005"
 RBAC_PREFIX = "/api/core/rbac/"
 JSON = "application/json"
-# openapi-core reads documents load_contract validated (or a copy of one with parts taken out): not again
-UNVALIDATED = Config(spec_validator_cls=None)
+RESOLVED_PARTS = 1 << 16  # more parts than the contract has: openapi-core resolves each part of it once
 
 
 def contract_document() -> dict[str, Any]:
@@ -60,18 +71,100 @@ def contract_schema() -> Any:
 @lru_cache(maxsize=1)
 def violating_schema() -> Any:
     """The contract as schemathesis reads it for schema-violating cases: JSON request bodies only, no security
-    parameters. Every caller puts its own Authorization header in place of a generated one, so a case that broke only
-    that header would reach the server breaking nothing and be set aside: drawing such cases only costs time."""
+    parameters, no extra parameters. Every caller puts its own Authorization header in place of a generated one, and
+    the published document lets a request carry query parameters and body fields it does not name, so a case that broke
+    only that header or only added a name would reach the server breaking nothing and be set aside: drawing such cases
+    only costs time."""
     schema = schemathesis.openapi.from_dict(json_bodies_only(contract_document()), config=schemathesis.Config())
-    schema.config.generation.update(with_security_parameters=False)
+    schema.config.generation.update(with_security_parameters=False, allow_extra_parameters=False)
     return schema
+
+
+class SchemaValidatorsOnce(SchemaValidatorsFactory):
+    """openapi-core's schema validators, each built once per schema of one document: openapi-core's own factory builds
+    a new one (its format checker deep-copied, the schema's $refs resolved again) for every value it reads. A
+    validator keeps no state between values, so one per schema gives the same verdicts."""
+
+    def __init__(self, schema_validator_cls: type[Validator]) -> None:
+        super().__init__(schema_validator_cls)
+        self._built: dict[tuple[Any, ...], SchemaValidator] = {}
+
+    def get_format_checker(self, format_validators: Any = None, extra_format_validators: Any = None) -> FormatChecker:
+        """The validator class's format checker itself when nothing is added to it (a validator only reads it)."""
+        if format_validators is None and extra_format_validators is None:
+            return self.format_checker
+        return super().get_format_checker(format_validators, extra_format_validators)
+
+    def create(self, spec: SchemaPath, schema: SchemaPath, format_validators: Any = None,
+               extra_format_validators: Any = None, forbid_unspecified_additional_properties: bool = False,
+               enforce_properties_required: bool = False) -> SchemaValidator:
+        if format_validators is not None or extra_format_validators is not None:
+            return super().create(spec, schema, format_validators, extra_format_validators,
+                                  forbid_unspecified_additional_properties, enforce_properties_required)
+        key = (tuple(schema.parts), forbid_unspecified_additional_properties, enforce_properties_required)
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = super().create(spec, schema, None, None, forbid_unspecified_additional_properties,
+                                                      enforce_properties_required)
+        return built
+
+
+class StyleDeserializersOnce(StyleDeserializersFactory):
+    """openapi-core's parameter deserializers, each built once per parameter of one document (see
+    SchemaValidatorsOnce)."""
+
+    def __init__(self, schema_casters_factory: SchemaCastersFactory) -> None:
+        super().__init__(schema_casters_factory, style_deserializers=style_deserializers)
+        self._built: dict[tuple[Any, ...], StyleDeserializer] = {}
+
+    def create(self, spec: SchemaPath, schema: SchemaPath, style: str, explode: bool, name: str) -> StyleDeserializer:
+        key = (tuple(schema.parts), style, explode, name)
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = super().create(spec, schema, style, explode, name)
+        return built
+
+
+class PathFinderOnce(APICallPathFinder):
+    """openapi-core's operation lookup, done once per (method, URL template): the suite gives openapi-core each
+    request's path template, so the same few names come back, and openapi-core otherwise matches every path of the
+    document against each again."""
+
+    def __init__(self, spec: SchemaPath, base_url: str | None = None) -> None:
+        super().__init__(spec, base_url=base_url)
+        self._found: dict[tuple[str, str], PathOperationServer] = {}
+
+    def find(self, method: str, name: str) -> PathOperationServer:
+        found = self._found.get((method, name))
+        if found is None:  # (a name not found raises each time)
+            found = self._found[(method, name)] = super().find(method, name)
+        return found
+
+
+def reusing_config(schema_validator_cls: type[Validator]) -> Config:
+    """openapi-core's configuration for one document whose validators, parameter deserializers and operation lookups
+    are made once and reused: `schema_validator_cls` reads answers (OAS30ReadValidator) or requests
+    (OAS30WriteValidator). The document is one load_contract validated (or a copy of one with parts taken out): not
+    validated again."""
+    validators = SchemaValidatorsOnce(schema_validator_cls)
+    casters = SchemaCastersFactory(validators, oas30_write_schema_casters_factory.types_caster)  # (3.0's, reads' too)
+    return Config(spec_validator_cls=None, schema_validators_factory=validators, schema_casters_factory=casters,
+                  style_deserializers_factory=StyleDeserializersOnce(casters), path_finder_cls=PathFinderOnce)
+
+
+def reusing_openapi(document: dict[str, Any], schema_validator_cls: type[Validator]) -> OpenAPI:
+    """openapi-core's view of `document` that reads each of its parts once: every part it resolved ($refs followed) is
+    kept (jsonschema-path keeps none by default, and openapi-core reads a parameter's name, place, style and schema
+    from the document's root again for every request), and validators are reused (reusing_config)."""
+    return OpenAPI(SchemaPath.from_dict(document, resolved_cache_maxsize=RESOLVED_PARTS),
+                   config=reusing_config(schema_validator_cls))
 
 
 @lru_cache(maxsize=1)
 def openapi_core_spec() -> OpenAPI:
     """The contract as openapi-core reads it (for response validation with schema paths); load_contract validated it
     already."""
-    return OpenAPI.from_dict(contract_document(), config=UNVALIDATED)
+    return reusing_openapi(contract_document(), OAS30ReadValidator)
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +177,7 @@ def published_document() -> dict[str, Any]:
 def published_request_spec() -> OpenAPI:
     """The contract without its additions, as openapi-core reads it: a generated request is malformed only when
     it breaks this."""
-    return OpenAPI.from_dict(published_document(), config=UNVALIDATED)
+    return reusing_openapi(published_document(), OAS30WriteValidator)
 
 
 @lru_cache(maxsize=1)

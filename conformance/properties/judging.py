@@ -141,7 +141,7 @@ def request_violations(case: Any, caller: Any) -> list[Violation]:
     request = _CoreRequest(prepared, case.operation.path, case.path_parameters or {})
     label = case.operation.label
     found: list[Violation] = []
-    for error in published_request_spec().iter_request_errors(request):
+    for error in published_request_spec().iter_apicall_request_errors(request):  # (an API call: no webhook check)
         inner = list(getattr(error, "errors", None) or [error])
         for item in inner:
             location, name = getattr(item, "location", None), getattr(item, "name", None)
@@ -228,7 +228,7 @@ def openapi_core_findings(case: Any, response: Any) -> list[tuple[str, str]]:
     label = case.operation.label
     request = _CoreRequest(response.request, case.operation.path, case.path_parameters or {})
     try:
-        openapi_core_spec().validate_response(request, _CoreResponse(response))
+        openapi_core_spec().validate_apicall_response(request, _CoreResponse(response))  # (no webhook check)
     except Exception as exc:
         cause = exc.__cause__ or exc.__context__
         errors = getattr(exc, "schema_errors", None) or getattr(cause, "schema_errors", None) or []

@@ -336,3 +336,51 @@ def test_a_negative_case_that_breaks_only_an_added_constraint_is_not_judged() ->
     catalog = _negative_case("GET /api/catalog/licenses/program/", {"active": "maybe"})
     assert acceptance_requirement("GET /api/catalog/licenses/program/",
                                   request_violations(catalog, _caller())[0]) == "GEN-STATUS-004"
+
+
+def _errors(found: Any) -> list[tuple[str, str, list[str]]]:
+    """openapi-core's errors as words: each error's kind and message, and the schema errors under it."""
+    described = []
+    for error in found:
+        cause = error.__cause__ or error.__context__
+        schema_errors = getattr(error, "schema_errors", None) or getattr(cause, "schema_errors", None) or []
+        described.append((type(error).__name__, str(error), sorted(e.message for e in schema_errors)))
+    return described
+
+
+def test_openapi_core_with_its_parts_reused_judges_as_openapi_core_does() -> None:
+    """The generated tests' openapi-core views (validators, deserializers and operation lookups made once, resolved
+    parts kept) find what openapi-core's defaults find, on a request or answer seen again as on the first; requests are
+    read as writes (a role's read-only id is not needed) and answers as reads (its write-only platform_key is not)."""
+    from openapi_core import Config, OpenAPI
+    from openapi_core.testing import MockRequest, MockResponse
+
+    from conformance.properties.contract import (
+        contract_document,
+        openapi_core_spec,
+        published_document,
+        published_request_spec,
+    )
+
+    plain = Config(spec_validator_cls=None)
+    plain_requests, plain_answers = OpenAPI.from_dict(published_document(), config=plain), OpenAPI.from_dict(
+        contract_document(), config=plain)
+    host, roles, key = "http://127.0.0.1:9", "/api/core/rbac/roles/", {"Authorization": "Api-Token unit-test-key"}
+    sent = [MockRequest(host, "get", roles, args={"page": "two"}, headers=key),
+            MockRequest(host, "get", roles, args={"page": "2", "name": ""}, headers=key),
+            MockRequest(host, "post", roles, headers=key, data=b'{"name": "r", "platform_key": "p"}'),
+            MockRequest(host, "post", roles, headers=key, data=b'{"name": 5, "actions": "all"}')]
+    role = b'{"id": 1, "name": "r", "platform": {"id": 2, "key": "p"}, "is_internal": false}'
+    answered = [(sent[2], MockResponse(role, status_code=201)), (sent[2], MockResponse(b'{"id": "x"}', status_code=201)),
+                (sent[0], MockResponse(b'{"count": 1}'))]
+    for _ in range(2):
+        for request in sent:
+            assert _errors(published_request_spec().iter_request_errors(request)) == _errors(
+                plain_requests.iter_request_errors(request))
+        for request, answer in answered:
+            assert _errors(openapi_core_spec().iter_response_errors(request, answer)) == _errors(
+                plain_answers.iter_response_errors(request, answer))
+    assert not _errors(published_request_spec().iter_request_errors(sent[2]))
+    assert not _errors(openapi_core_spec().iter_response_errors(*answered[0]))
+    assert all(_errors(published_request_spec().iter_request_errors(request)) for request in (sent[0], sent[1], sent[3]))
+    assert all(_errors(openapi_core_spec().iter_response_errors(*pair)) for pair in answered[1:])

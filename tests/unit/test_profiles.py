@@ -70,6 +70,27 @@ def test_schema_violating_cases_never_break_only_the_authorization_header() -> N
     assert parts and all(found is not None and "header" not in found for found in parts)
 
 
+def test_schema_violating_cases_never_add_a_query_parameter_the_operation_does_not_name() -> None:
+    """The published document lets a request carry query parameters it does not name: the schema-violating cases are
+    drawn with no extra parameters, so none of them is drawn only to break nothing the server is told to refuse."""
+    from hypothesis import given
+    from schemathesis import GenerationMode
+
+    from conformance.properties.contract import violating_operations
+
+    operation = violating_operations()["GET /api/core/rbac/roles/"]
+    named = {parameter.name for parameter in operation.query}
+    extra: list[set[str]] = []
+
+    @profiles.hypothesis_settings(profiles.PROFILES["ci"], 30, None)
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    def draw(case: object) -> None:
+        extra.append(set(case.query or {}) - named)  # type: ignore[attr-defined]
+
+    draw()
+    assert extra and not any(extra)
+
+
 def test_the_acceptance_rules_no_case_judged_yet_are_the_ones_left_for_a_case_broken_by_hand() -> None:
     from conformance.properties.judging import Findings
 
