@@ -19,7 +19,7 @@ from conformance.redaction import scrub
 from conformance.results import RunResult
 from conformance.run_context import BROKEN_FILE, RATE_FILE, RunContext
 from conformance.spec.catalog import Catalog, load_catalog
-from conformance.spec.loader import SPEC_VARIABLE, VALIDATED_VARIABLE, load_contract
+from conformance.spec.loader import SPEC_VARIABLE, VALIDATED_VARIABLE, cache_dir, load_contract
 from conformance.workers import choose as choose_workers
 
 PREFLIGHT_PATH = "/api/catalog/licenses/program/"
@@ -31,6 +31,7 @@ SUITE_PACKAGES = ("conformance.scenarios", "conformance.properties")
 SUITE_PLUGINS = ("conformance.pytest_plugin", "allure_pytest.plugin", "pytest_rerunfailures", "xdist.plugin")
 AUTOLOAD_VARIABLE = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 EXIT_INTERRUPTED = 130
+HYPOTHESIS_STORAGE_VARIABLE = "HYPOTHESIS_STORAGE_DIRECTORY"
 PROCESS_STARTED = time.time()  # (as soon as this module is imported: the start-up time includes the imports)
 
 
@@ -54,6 +55,9 @@ def run(settings: Settings, *, quiet: bool = False, extra_args: tuple[str, ...] 
     if not settings.embedded:
         preflight(settings)
     os.environ.setdefault("CONFORMANCE_RUN_ID", secrets.token_hex(4))
+    # what hypothesis works out from the suite's modules (their constants, Unicode tables) is kept in the suite's
+    # cache folder: not worked out again in every folder a run starts from, and no .hypothesis folder left there
+    os.environ.setdefault(HYPOTHESIS_STORAGE_VARIABLE, str(cache_dir() / "hypothesis"))
     grabber = _ResultGrabber()
     live = sys.stdout.isatty() and not quiet
     plugins: list[object] = [grabber]
