@@ -45,8 +45,10 @@ class Completed:
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment without any CONFORMANCE_* setting but one worker (the project's tests run many runs side by
-    side: a run's own workers would only crowd them), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFORMANCE_", "PYTEST_XDIST_"))}
+    side: a run's own workers would only crowd them), and without a hypothesis storage folder (a run picks its own),
+    plus `extra`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CONFORMANCE_", "PYTEST_XDIST_", "HYPOTHESIS_STORAGE_DIRECTORY"))}
     env["CONFORMANCE_WORKERS"] = "1"
     env.update(extra or {})
     return env

@@ -54,6 +54,7 @@ def test_run_without_a_target_uses_the_embedded_reference_and_passes(tmp_path: P
     assert "time: start-up" in done.stdout
     assert "verdict: conformant" in done.stdout
     assert "conformance: conformant (exit 0)" in done.stdout
+    assert not (tmp_path / ".hypothesis").exists(), "hypothesis keeps its data in the cache folder, not where a run starts"
 
 
 def assert_every_observable_requirement_passed(summary: dict[str, Any]) -> None:

@@ -32,6 +32,19 @@ def test_start_stop_and_answer(tmp_path: Path) -> None:
         httpx.get(server.base_url + "/", timeout=1)
 
 
+def test_stop_soon_returns_at_once_and_the_server_ends_on_its_own() -> None:
+    server = ReferenceServer().start()
+    thread = server._thread
+    assert thread is not None
+    with httpx.Client(base_url=server.base_url) as client:  # a kept-alive connection does not hold the exit up
+        assert client.get("/api/core/rbac/roles/", headers=auth(server.keys.platform_admin)).status_code == 200
+        server.stop_soon()
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(server.base_url + "/", timeout=1)
+
+
 def test_two_servers_get_different_ports() -> None:
     with ReferenceServer() as one, ReferenceServer() as two:
         assert one.port != two.port
