@@ -7,10 +7,11 @@ In one session, on a quiet machine if one can be had:
 1. the ci profile against a reference served from this process, which counts every request that reaches it:
    wall time, requests, requests per second;
 2. `conformance run --profile ci` on the embedded reference (the README's main command, workers `auto`),
-   `--repeat` times (3), each followed by a raw httpx loop sending as many requests as the ci run sent, one after
-   the other (what one connection on this machine can do at most; measured next to each run because the machine's
-   speed drifts): the median wall time, the workers auto chose, the run's own timings (summary.json `timings`),
-   each run's requests per second against its raw loop's; the shares of schema-valid cases answered 2xx;
+   `--repeat` times (3), with a raw httpx loop sending as many requests as the ci run sent, one after the other
+   (what one connection on this machine can do at most), before the first run and after each (the machine's speed
+   drifts: each run is set against the mean of the loops just before and after it): the median wall time, the
+   workers auto chose, the run's own timings (summary.json `timings`), each run's requests per second against its
+   loops'; the shares of schema-valid cases answered 2xx;
 3. the same with `--workers 1`, `--workers 2` and `--embedded-reference process` (the reference in a child
    process), once each, with their verdicts compared to the median run's;
 4. plain `st run --checks all` on the same contract and target with the same seed: wall time, requests;
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -139,15 +141,18 @@ def main() -> int:
         served_wall, requests, served_code = served(work)  # first: how many requests a ci run sends
         rate = requests / served_wall
         print(f"ci, served reference:   exit {served_code}, {served_wall:.1f} s wall, {requests} requests, {rate:.0f} req/s")
-        # each default run is followed at once by a raw loop of as many requests: this machine's speed drifts from
-        # minute to minute, so each run is set against the limit measured in the same minute
-        runs, raws = [], []
+        # a raw loop of as many requests before the first default run and after each: this machine's speed drifts
+        # from minute to minute, so each run is set against the mean of the loops just before and just after it
+        runs, loops = [], [raw_loop(requests)]
         for n in range(max(1, args.repeat)):
             runs.append(embedded(work))
-            raws.append(raw_loop(requests))
-            print(f"  run {n + 1}: {runs[-1][0]:.1f} s wall, workers {runs[-1][2].get('workers')}; raw loop "
-                  f"{requests / raws[-1]:.0f} req/s; ratio {requests / runs[-1][0] / (requests / raws[-1]):.2f}", flush=True)
+            loops.append(raw_loop(requests))
+            limit = requests / statistics.mean(loops[-2:])
+            print(f"  run {n + 1}: {runs[-1][0]:.1f} s wall, workers {runs[-1][2].get('workers')}; raw loops before and "
+                  f"after {requests / loops[-2]:.0f} and {requests / loops[-1]:.0f} req/s; ratio "
+                  f"{requests / runs[-1][0] / limit:.2f}", flush=True)
         walls = [r[0] for r in runs]
+        raws = [statistics.mean(pair) for pair in pairwise(loops)]
         ratios = [raw / wall for wall, raw in zip(walls, raws, strict=True)]
         wall, code, summary = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
         timings = summary.get("timings", {})
@@ -155,9 +160,10 @@ def main() -> int:
               f"({', '.join(f'{w:.1f}' for w in walls)}; mean {statistics.mean(walls):.1f}); workers "
               f"{[r[2].get('workers') for r in runs]}; timings {timings}")
         raw = statistics.median(raws)
-        print(f"raw httpx loop:         {requests} requests, median {raw:.1f} s, {requests / raw:.0f} req/s")
+        print(f"raw httpx loop:         {requests} requests, median {raw:.1f} s, {requests / raw:.0f} req/s "
+              f"(each: {', '.join(f'{requests / loop:.0f}' for loop in loops)} req/s)")
         print(f"ratio: served ci run (1 worker) requests per second / raw loop = {rate / (requests / raw):.2f}")
-        print(f"ratio: default ci run's requests per second / the raw loop right after it = median "
+        print(f"ratio: default ci run's requests per second / the raw loops around it = median "
               f"{statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)}) (target >= 0.5)")
         if not args.skip_variants:
             for extra in (("--workers", "1"), ("--workers", "2"), ("--embedded-reference", "process")):
