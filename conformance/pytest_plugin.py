@@ -248,7 +248,7 @@ def drain_leftovers(target: Target) -> list[str]:
     """What the run created and could not undo: the workers undid their own; whatever is still in the ledger
     file is tried once more here, and what stays is reported (and kept for the next run)."""
     settings = target.settings
-    if settings.embedded or settings.read_only:
+    if target.embedded or settings.read_only:
         return list(dict.fromkeys(target.cleanup_problems))
     from conformance.client.ledger import LEDGER_NAME, drain
     from conformance.client.session import Session
@@ -273,7 +273,7 @@ def conformance_ledger(conformance_session: Session, conformance_target: Target,
     settings = conformance_target.settings
     workerinput = getattr(request.config, "workerinput", None)  # not the environment: a parent may leak it
     worker = str(workerinput.get("workerid")) if workerinput else "main"
-    path = None if settings.embedded else settings.report_dir / LEDGER_NAME
+    path = None if conformance_target.embedded else settings.report_dir / LEDGER_NAME  # (in memory: nothing outlives)
     client = cleanup_client(conformance_session)
     if path is not None and client is not None and not settings.read_only:
         run_id = conformance_target.run_id
@@ -281,7 +281,7 @@ def conformance_ledger(conformance_session: Session, conformance_target: Target,
             conformance_target.cleanup_problems.extend(drain(old, client, keep=lambda e: e.get("run_id") == run_id))
     ledger = Ledger(path, conformance_target.run_id, worker=worker)
     yield ledger
-    if client is not None and not settings.embedded:  # (an embedded reference's data ends with this process)
+    if client is not None and not conformance_target.embedded:  # (an embedded reference's data ends with this process)
         ledger.undo_all(client)
     conformance_target.cleanup_problems.extend(ledger.problems)
 

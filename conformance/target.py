@@ -21,6 +21,7 @@ class Target:
     settings: Settings
     run_id: str
     description: str
+    embedded: bool = False  # the reference the run started itself: its in-memory data ends with the run
     cleanup_problems: list[str] = field(default_factory=list)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -111,6 +112,6 @@ def _embedded(settings: Settings, run_id: str, base_url: str, keys: dict[str, st
             internal_policy_ids=tuple(fixtures.INTERNAL_POLICY_IDS),
         ),
     )
-    target = Target(embedded, run_id, f"embedded reference implementation at {base_url}")
+    target = Target(embedded, run_id, f"embedded reference implementation at {base_url}", embedded=True)
     target._closers.append(stop)
     return target

@@ -16,6 +16,7 @@ from conformance.config import Settings
 from conformance.generation import profiles
 from conformance.properties.pool import Pool
 from conformance.properties.reporting import Caller
+from conformance.target import Target
 from conformance.verdicts import not_verified
 
 profiles.register_profiles()
@@ -41,8 +42,10 @@ def budget_end(generation: profiles.Generation) -> float | None:
 
 
 @pytest.fixture(scope="session")
-def pool(conformance_session: Session, conformance_settings: Settings, conformance_ledger: Ledger) -> Iterator[Pool]:
-    """Objects created once for the run that generated cases point at (removed when the run ends)."""
+def pool(conformance_session: Session, conformance_settings: Settings, conformance_ledger: Ledger,
+         conformance_target: Target) -> Iterator[Pool]:
+    """Objects created once for the run that generated cases point at (removed when the run ends, except from an
+    embedded reference, whose data ends with the run)."""
     if conformance_settings.read_only:
         not_verified("needs writes (read-only run): generated cases point at objects the run creates")
     admin = conformance_session.as_role("dm_admin")
@@ -56,7 +59,7 @@ def pool(conformance_session: Session, conformance_settings: Settings, conforman
     objects = Objects(admin, conformance_settings, conformance_ledger)
     made = Pool.create(conformance_settings, objects, conformance_ledger)
     yield made
-    if not conformance_settings.embedded:  # (an embedded reference's data ends with this process)
+    if not conformance_target.embedded:
         objects.cleanup()
 
 

@@ -205,7 +205,7 @@ def _controller_target(settings: Settings) -> Target:
     import os
 
     description = "embedded reference implementation (one per worker)" if settings.embedded else str(settings.base_url)
-    return Target(settings, os.environ.get("CONFORMANCE_RUN_ID", "unknown"), description)
+    return Target(settings, os.environ.get("CONFORMANCE_RUN_ID", "unknown"), description, embedded=settings.embedded)
 
 
 def _is_check(report: pytest.TestReport) -> bool:

@@ -55,6 +55,7 @@ def test_run_without_a_target_uses_the_embedded_reference_and_passes(tmp_path: P
     assert "verdict: conformant" in done.stdout
     assert "conformance: conformant (exit 0)" in done.stdout
     assert not (tmp_path / ".hypothesis").exists(), "hypothesis keeps its data in the cache folder, not where a run starts"
+    assert not list((tmp_path / "reports").glob("ledger*")), "the embedded reference's ledger is kept in memory"
 
 
 def assert_every_observable_requirement_passed(summary: dict[str, Any]) -> None:
