@@ -7,7 +7,8 @@ In one session, on a quiet machine if one can be had:
 1. the ci profile against a reference served from this process, which counts every request that reaches it:
    wall time, requests, requests per second;
 2. `conformance run --profile ci` on the embedded reference (the README's main command, workers `auto`),
-   `--repeat` times (3), with a raw httpx loop sending as many requests as the ci run sent, one after the other
+   `--repeat` times (3), with a raw httpx loop sending as many requests as such a run sends (counted in one more,
+   untimed, run: a little fewer than the served run, which also undoes everything at its end), one after the other
    (what one connection on this machine can do at most), before the first run and after each (the machine's speed
    drifts: each run is set against the mean of the loops just before and after it): the median wall time, the
    workers auto chose, the run's own timings (summary.json `timings`), each run's requests per second against its
@@ -70,6 +71,19 @@ def embedded(work: Path, *extra: str) -> tuple[float, int, dict[str, Any]]:
                            str(report_dir), *extra], capture_output=True, text=True, check=False, cwd=work, env=env)
     wall = time.perf_counter() - started
     return wall, done.returncode, json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
+
+
+def embedded_requests(work: Path) -> int:
+    """The requests one default run sends to its embedded references (an untimed run that counts them: an embedded
+    run sends a few fewer than a served one, which also undoes everything at its end)."""
+    counts = work / "counts"
+    counts.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+    env.update(COUNT_REQUESTS_DIR=str(counts), PYTEST_ADDOPTS="-p _count_requests",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parent), env.get("PYTHONPATH")])))
+    subprocess.run([sys.executable, "-m", "conformance", "run", "--profile", "ci", "--report-dir", str(work / "counted")],
+                   capture_output=True, text=True, check=False, cwd=work, env=env)
+    return sum(int(path.read_text(encoding="utf-8")) for path in counts.iterdir())
 
 
 def verdicts(summary: dict[str, Any]) -> dict[str, str]:
@@ -141,6 +155,8 @@ def main() -> int:
         served_wall, requests, served_code = served(work)  # first: how many requests a ci run sends
         rate = requests / served_wall
         print(f"ci, served reference:   exit {served_code}, {served_wall:.1f} s wall, {requests} requests, {rate:.0f} req/s")
+        requests = embedded_requests(work)
+        print(f"ci, embedded reference: {requests} requests (counted in an untimed run)")
         # a raw loop of as many requests before the first default run and after each: this machine's speed drifts
         # from minute to minute, so each run is set against the mean of the loops just before and just after it
         runs, loops = [], [raw_loop(requests)]
