@@ -29,6 +29,19 @@ PROGRESS = set(".FEsxXfwR")  # pytest progress characters (R: a failure being re
 FAILURE_MARKS = set("RFE")  # R: the first attempt failed (the run replays it)
 
 
+class Counting:
+    """ASGI middleware: every HTTP request the app answers is added to count[0]."""
+
+    def __init__(self, app: Any, count: list[int]) -> None:
+        self.app = app
+        self.count = count
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.count[0] += 1
+        await self.app(scope, receive, send)
+
+
 def load1() -> float:
     """The 1-minute load average."""
     return os.getloadavg()[0]

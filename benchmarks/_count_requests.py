@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from _common import Counting
+
 from conformance.reference import app as reference_app
 from conformance.reference import server as reference_server
 
@@ -16,19 +18,9 @@ _answered = [0]
 _build_app = reference_app.build_app
 
 
-class _Counting:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            _answered[0] += 1
-        await self.app(scope, receive, send)
-
-
 def _counting_app(*args: Any, **kwargs: Any) -> Any:
     built = _build_app(*args, **kwargs)
-    built.add_middleware(_Counting)
+    built.add_middleware(Counting, count=_answered)
     return built
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import CONTRACT, load1, machine, target_env, wait_for_quiet
+from _common import CONTRACT, Counting, load1, machine, target_env, wait_for_quiet
 
 from conformance.reference.server import ReferenceServer
 
@@ -47,17 +47,7 @@ def counting_server() -> tuple[ReferenceServer, list[int]]:
     """A reference on a loopback port whose every HTTP request is counted (count[0])."""
     server = ReferenceServer(host="127.0.0.1", port=0, database=":memory:")
     count = [0]
-
-    class Counting:
-        def __init__(self, app: Any) -> None:
-            self.app = app
-
-        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] == "http":
-                count[0] += 1
-            await self.app(scope, receive, send)
-
-    server.app.add_middleware(Counting)
+    server.app.add_middleware(Counting, count=count)
     server.start()
     return server, count
 
