@@ -142,7 +142,7 @@ def main() -> int:
     load = wait_for_quiet(max_wait=args.max_wait)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        served_wall, requests, served_code = served(work)  # first: how many requests a ci run sends
+        served_wall, requests, served_code = served(work)  # every request counted at the server
         rate = requests / served_wall
         print(f"ci, served reference:   exit {served_code}, {served_wall:.1f} s wall, {requests} requests, {rate:.0f} req/s")
         requests = embedded_requests(work)
