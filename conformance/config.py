@@ -99,7 +99,8 @@ class Settings:
 
     @property
     def embedded(self) -> bool:
-        """True when the run targets the built-in reference implementation."""
+        """True when no target is configured, so the run starts the built-in reference implementation. Once that
+        reference runs, the settings carry its URL and this is False: `Target.embedded` says it from then on."""
         return self.base_url is None
 
     @property
