@@ -63,18 +63,21 @@ def json_bodies_only(document: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def contract_schema() -> Any:
-    """The contract as schemathesis reads it, with JSON request bodies only (and schemathesis' defaults: a
-    schemathesis.toml in the folder a run starts from cannot change what is generated)."""
-    return schemathesis.openapi.from_dict(json_bodies_only(contract_document()), config=schemathesis.Config())
+    """The contract as schemathesis reads it, with JSON request bodies only and no security parameters (and
+    schemathesis' defaults otherwise: a schemathesis.toml in the folder a run starts from cannot change what is
+    generated). Every caller sends its own Authorization header, or none, in place of a generated one, so a drawn
+    header value would never reach the server: drawing one for each case only costs time."""
+    schema = schemathesis.openapi.from_dict(json_bodies_only(contract_document()), config=schemathesis.Config())
+    schema.config.generation.update(with_security_parameters=False)
+    return schema
 
 
 @lru_cache(maxsize=1)
 def violating_schema() -> Any:
     """The contract as schemathesis reads it for schema-violating cases: JSON request bodies only, no security
-    parameters, no extra parameters. Every caller puts its own Authorization header in place of a generated one, and
-    the published document lets a request carry query parameters and body fields it does not name, so a case that broke
-    only that header or only added a name would reach the server breaking nothing and be set aside: drawing such cases
-    only costs time."""
+    parameters (see contract_schema), no extra parameters. The published document lets a request carry query parameters
+    and body fields it does not name, so a case that broke only the Authorization header or only added a name would
+    reach the server breaking nothing and be set aside: drawing such cases only costs time."""
     schema = schemathesis.openapi.from_dict(json_bodies_only(contract_document()), config=schemathesis.Config())
     schema.config.generation.update(with_security_parameters=False, allow_extra_parameters=False)
     return schema

@@ -53,11 +53,10 @@ def test_schema_violating_cases_never_break_only_the_authorization_header() -> N
     from hypothesis import given
     from schemathesis import GenerationMode
 
-    from conformance.properties.contract import operations, violating_operations
+    from conformance.properties.contract import violating_operations
     from conformance.properties.filling import negative_parts
 
     label = "GET /api/core/rbac/roles/"
-    assert [p.name for p in operations()[label].headers] == ["Authorization"]  # the schema-valid cases keep it
     parts: list[set[str] | None] = []
 
     @profiles.hypothesis_settings(profiles.PROFILES["ci"], 10, None)
@@ -68,6 +67,28 @@ def test_schema_violating_cases_never_break_only_the_authorization_header() -> N
 
     draw()
     assert parts and all(found is not None and "header" not in found for found in parts)
+
+
+def test_schema_valid_cases_carry_no_generated_authorization_header() -> None:
+    """Every caller sends its own key, or none, in place of a generated Authorization header: the schema-valid cases
+    (and the cases the requests without a valid key are built from) are drawn without security parameters."""
+    from hypothesis import given
+    from schemathesis import GenerationMode
+
+    from conformance.properties.contract import contract_document, operations
+
+    label = "GET /api/core/rbac/roles/"
+    assert contract_document()["components"]["securitySchemes"]  # the contract names a key scheme all the same
+    drawn: list[object] = []
+
+    @profiles.hypothesis_settings(profiles.PROFILES["ci"], 10, None)
+    @given(case=operations()[label].as_strategy(generation_mode=GenerationMode.POSITIVE))
+    def draw(case: object) -> None:
+        drawn.append(case)
+        assert not any(name.lower() == "authorization" for name in (case.headers or {}))  # type: ignore[attr-defined]
+
+    draw()
+    assert drawn
 
 
 def test_schema_violating_cases_never_add_a_query_parameter_the_operation_does_not_name() -> None:
