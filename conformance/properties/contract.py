@@ -63,23 +63,26 @@ def json_bodies_only(document: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def contract_schema() -> Any:
-    """The contract as schemathesis reads it, with JSON request bodies only and no security parameters (and
-    schemathesis' defaults otherwise: a schemathesis.toml in the folder a run starts from cannot change what is
-    generated). Every caller sends its own Authorization header, or none, in place of a generated one, so a drawn
-    header value would never reach the server: drawing one for each case only costs time."""
-    schema = schemathesis.openapi.from_dict(json_bodies_only(contract_document()), config=schemathesis.Config())
-    schema.config.generation.update(with_security_parameters=False)
-    return schema
+    """The contract as schemathesis reads it for schema-valid cases (see _drawn_from)."""
+    return _drawn_from()
 
 
 @lru_cache(maxsize=1)
 def violating_schema() -> Any:
-    """The contract as schemathesis reads it for schema-violating cases: JSON request bodies only, no security
-    parameters (see contract_schema), no extra parameters. The published document lets a request carry query parameters
-    and body fields it does not name, so a case that broke only the Authorization header or only added a name would
-    reach the server breaking nothing and be set aside: drawing such cases only costs time."""
+    """The contract as schemathesis reads it for schema-violating cases (see _drawn_from), with no extra parameters
+    either: the published document lets a request carry query parameters and body fields it does not name, so a case
+    that only added a name would reach the server breaking nothing and be set aside; so would one that broke only the
+    Authorization header. Drawing such cases only costs time."""
+    return _drawn_from(allow_extra_parameters=False)
+
+
+def _drawn_from(**generation: Any) -> Any:
+    """The contract as schemathesis reads it: JSON request bodies only, no security parameters, schemathesis' defaults
+    otherwise (a schemathesis.toml in the folder a run starts from cannot change what is generated), and `generation`.
+    Every caller sends its own Authorization header, or none, in place of a generated one, so a drawn header value
+    would never reach the server: drawing one for each case only costs time."""
     schema = schemathesis.openapi.from_dict(json_bodies_only(contract_document()), config=schemathesis.Config())
-    schema.config.generation.update(with_security_parameters=False, allow_extra_parameters=False)
+    schema.config.generation.update(with_security_parameters=False, **generation)
     return schema
 
 
