@@ -6,6 +6,7 @@ import functools
 import gc
 import os
 import secrets
+import sys
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ import pytest
 from conformance.checks import checking
 from conformance.config import Settings, load_settings
 from conformance.errors import ConformanceToolError, TargetError
+from conformance.frames import with_stack_room
 from conformance.reporting.collector import TARGET_ERROR_PROPERTY, ResultCollector
 from conformance.run_context import RUN_PLUGIN, SETTINGS_INPUT
 from conformance.selection import AREA_MARKERS, Selection, requirement_ids
@@ -53,6 +55,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only the tests of this area (repeatable)")
     group.addoption("--conformance-operation", action="append", default=[], metavar="OPERATION",
                     help='run only tests of requirements on this operation (repeatable), e.g. "GET /api/core/rbac/roles/"')
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | pytest.ExitCode | None:
+    """The whole session (collection, tests, teardown), run by the other implementations of this hook as always, from
+    a frame with room below it: far fewer memory maps under the suite's deep call stacks (conformance/frames.py)."""
+    others = config.pluginmanager.subset_hook_caller("pytest_cmdline_main", remove_plugins=[sys.modules[__name__]])
+    return with_stack_room(others, config=config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
