@@ -52,4 +52,4 @@ class Selection:
         """Does this suite test run?"""
         if self.smoke and not item.get_closest_marker("smoke"):
             return False
-        return any(self.matches(rid) for rid in requirement_ids(item))
+        return not self.narrowed or any(self.matches(rid) for rid in requirement_ids(item))
