@@ -192,8 +192,8 @@ class ResultCollector:
         self.written = write_reports(self.result, self.target, self.config, operations=self.operation_stats)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.result.tests or self.target is None:
-            return
+        if hasattr(self.config, "workerinput") or not self.result.tests or self.target is None:
+            return  # (a worker's terminal goes nowhere: the controller prints the closing lines of the whole run)
         from conformance.reporting.summary import terminal_lines
 
         for line in terminal_lines(self.result, self.target, operations=self.operation_stats):
