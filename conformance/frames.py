@@ -19,9 +19,10 @@ from types import FunctionType
 from typing import Any
 
 # CPython sizes a new chunk to the frame plus 1,000 slots, rounded up to 16 KiB times a power of two: a frame of this
-# many slots (8 bytes each) gets a 512 KiB chunk and leaves about 256 KiB of it to the calls below it, several times
-# the deepest stack of a run. That room is a little smaller than the frame itself, so a second such frame below the
-# first never fits into it (leaving the calls below that one no room) but takes a chunk of its own.
+# many slots (8 bytes each) gets a 512 KiB chunk and leaves about 256 KiB of it to the calls below it (a room of
+# 136 KiB already held every test of a ci run: RESULTS.md, section 7). That room is a little smaller than the frame
+# itself, so a second such frame below the first never fits into it (leaving the calls below that one no room) but
+# takes a chunk of its own.
 STACK_SLOTS = 32_800
 
 
