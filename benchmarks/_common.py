@@ -6,11 +6,12 @@ import json
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,3 +227,18 @@ def run_schemathesis(server: ReferenceServer, report_dir: Path, budget: float, s
 
 def fmt_time(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds:.1f}s"
+
+
+def print_ab_medians(runs: dict[bool, list[dict[str, Any]]], figures: Sequence[str]) -> dict[bool, dict[str, float]]:
+    """Alternating runs without (False) and with (True) a change: print the median of each figure both ways and their
+    ratio (with : without), and return the medians."""
+    medians = {variant: {key: statistics.median(r[key] for r in rs) for key in figures} for variant, rs in runs.items()}
+    for key in figures:
+        print(f"median {key}: without {medians[False][key]:.3f}, with {medians[True][key]:.3f} "
+              f"({medians[True][key] / medians[False][key]:.2f}x)")
+    return medians
+
+
+def same_verdicts(runs: dict[bool, list[dict[str, Any]]]) -> bool:
+    """True when every run gave every requirement the verdict the first run without the change gave it."""
+    return all(r["verdicts"] == runs[False][0]["verdicts"] for rs in runs.values() for r in rs)

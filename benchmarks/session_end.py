@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import load1, machine, wait_for_quiet
+from _common import load1, machine, print_ab_medians, same_verdicts, wait_for_quiet
 
 FIGURES = ("teardown_nodes", "after_session", "wall")
 
@@ -64,11 +63,8 @@ def main() -> int:
                 print(f"  round {n + 1}, {'with' if freeze else 'without'} the freeze: exit {run['code']}, "
                       f"workers' exit waited {run['teardown_nodes']:.3f} s, controller after its session "
                       f"{run['after_session']:.3f} s, wall {run['wall']:.1f} s", flush=True)
-    medians = {freeze: {key: statistics.median(r[key] for r in rs) for key in FIGURES} for freeze, rs in runs.items()}
-    for key in FIGURES:
-        print(f"median {key}: without {medians[False][key]:.3f} s, with {medians[True][key]:.3f} s "
-              f"({medians[True][key] / medians[False][key]:.2f}x)")
-    same = all(r["verdicts"] == runs[False][0]["verdicts"] for rs in runs.values() for r in rs)
+    medians = print_ab_medians(runs, FIGURES)  # (seconds)
+    same = same_verdicts(runs)
     print(f"verdicts: {'identical in every run' if same else 'DIFFER'}; 1-min load before {load:.2f}, after {load1():.2f}")
     return 0 if same and medians[True]["teardown_nodes"] < medians[False]["teardown_nodes"] else 1
 

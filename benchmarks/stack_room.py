@@ -28,7 +28,7 @@ from pathlib import Path
 from types import FunctionType
 from typing import Any
 
-from _common import load1, machine, wait_for_quiet
+from _common import load1, machine, print_ab_medians, same_verdicts, wait_for_quiet
 
 from conformance.frames import with_stack_room
 
@@ -106,15 +106,11 @@ def main() -> int:
                 print(f"  round {n + 1}, {'with' if room else 'without'} the room: exit {run['code']}, "
                       f"{run['wall']:.1f} s wall, {run['user']:.2f} s user, {run['sys']:.2f} s system, "
                       f"{run['faults']} minor faults", flush=True)
-    medians = {room: {key: statistics.median(r[key] for r in rs) for key in ("wall", "user", "sys", "faults")}
-               for room, rs in runs.items()}
-    for key in ("wall", "user", "sys", "faults"):
-        print(f"median {key}: without {medians[False][key]:.2f}, with {medians[True][key]:.2f} "
-              f"({medians[True][key] / medians[False][key]:.2f}x)")
+    medians = print_ab_medians(runs, ("wall", "user", "sys", "faults"))
     cpu = {room: statistics.median(r["user"] + r["sys"] for r in rs) for room, rs in runs.items()}
     print(f"median CPU (user + system): without {cpu[False]:.2f} s, with {cpu[True]:.2f} s "
           f"({cpu[True] / cpu[False]:.2f}x)")
-    same = all(r["verdicts"] == runs[False][0]["verdicts"] for rs in runs.values() for r in rs)
+    same = same_verdicts(runs)
     print(f"verdicts: {'identical in every run' if same else 'DIFFER'}; 1-min load before {load:.2f}, after {load1():.2f}")
     return 0 if same and medians[True]["faults"] < medians[False]["faults"] else 1
 
