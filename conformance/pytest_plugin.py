@@ -86,9 +86,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _GC_BEFORE in config.stash:
+    if _GC_BEFORE in config.stash:  # (a run of the packaged suite: pytest_configure)
         gc.set_threshold(*config.stash[_GC_BEFORE])
-    if _packaged_run(config):
         # What is alive now is frozen too, and what was frozen stays so: the process ends soon, and its last
         # collections over all these objects (0.1-0.2 s in a worker, while the controller waits for it to exit:
         # benchmarks/RESULTS.md, section 8) are left out.
